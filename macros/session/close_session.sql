@@ -1,0 +1,36 @@
+{%- macro close_session(results) -%}
+    {#-
+        For on-run-end. Writes the per-node results in batched statements and closes the running
+        session with its final status. Closing an already-closed session changes nothing.
+    -#}
+    {%- if not etl_session._is_load_command() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set ctx = etl_session._context() -%}
+    {%- if not ctx.has_period -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set sessions = etl_session._sessions_relation() -%}
+    {%- set found = etl_session._execute(etl_session.get_session_lookup_sql(sessions, ctx.run_id)) -%}
+    {%- if found.rows | length == 0 -%}
+        {%- do log('etl_session: no session to close for run ' ~ ctx.run_id, info=true) -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set session_id = found.rows[0][0] | int -%}
+    {%- if found.rows[0][1] != 'running' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set rows = etl_session._result_rows(results) -%}
+    {%- set outcome = etl_session._outcome(rows) -%}
+    {%- set chunk_size = var('etl_session_results_chunk_size', 500) | int -%}
+    {%- set results_relation = etl_session._results_relation() -%}
+    {#- One transaction: a statement per chunk of node results, then the session's final state. -#}
+    {%- set statements = [] -%}
+    {%- for chunk in rows | batch(chunk_size) -%}
+        {%- do statements.append(etl_session.get_insert_session_results_sql(results_relation, session_id, chunk)) -%}
+    {%- endfor -%}
+    {%- do statements.append(etl_session.get_close_session_sql(sessions, session_id, outcome)) -%}
+    {%- do etl_session._execute(statements | join(';\n')) -%}
+    {%- do etl_session._announce('closed', {'session_id': session_id, 'run_id': ctx.run_id, 'status': outcome.status}) -%}
+    {{ return('') }}
+{%- endmacro -%}

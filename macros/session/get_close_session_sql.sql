@@ -1,0 +1,16 @@
+{%- macro get_close_session_sql(relation, session_id, outcome) -%}
+    {{ return(adapter.dispatch('get_close_session_sql', 'etl_session')(relation, session_id, outcome)) }}
+{%- endmacro -%}
+
+{%- macro default__get_close_session_sql(relation, session_id, outcome) -%}
+    {#- Only a running session is closed: closing twice changes nothing. -#}
+    update {{ relation }}
+    set status = {{ etl_session._string(outcome.status) }},
+        finished = {{ dbt.current_timestamp() }},
+        message = {{ etl_session._string(outcome.message) }},
+        nodes_ok = {{ etl_session._number(outcome.get('ok')) }},
+        nodes_error = {{ etl_session._number(outcome.get('error')) }},
+        nodes_skipped = {{ etl_session._number(outcome.get('skipped')) }}
+    where session_id = {{ etl_session._number(session_id) }}
+      and status = 'running'
+{%- endmacro -%}
