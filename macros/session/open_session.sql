@@ -4,12 +4,13 @@
         {{ return('') }}
     {%- endif -%}
     {%- set ctx = etl_session._context() -%}
+    {%- do etl_session._check_strategy_shim() -%}
+    {#- Always ensure the tables, so the package's reporting models build even without a period. -#}
+    {%- do etl_session.create_session_tables() -%}
     {%- if not ctx.has_period -%}
         {%- do log('etl_session: no loading period given, no session opened', info=true) -%}
         {{ return('') }}
     {%- endif -%}
-    {%- do etl_session._check_strategy_shim() -%}
-    {%- do etl_session.create_session_tables() -%}
     {%- set sessions = etl_session._sessions_relation() -%}
     {%- do etl_session._execute(etl_session.get_open_session_sql(sessions, ctx)) -%}
     {%- set found = etl_session._execute(etl_session.get_session_lookup_sql(sessions, ctx.run_id)) -%}

@@ -1,0 +1,221 @@
+"""The etl_session dbt package, driven by real dbt on DuckDB and on Postgres."""
+
+from __future__ import annotations
+
+import pytest
+from warehouse import Warehouse
+
+pytestmark = pytest.mark.integration
+
+MAY = ("2023-05-01T00:00:00Z", "2023-06-01T00:00:00Z")
+JUNE = ("2023-06-01T00:00:00Z", "2023-07-01T00:00:00Z")
+
+EVENTS = [
+    (1, "2023-04-30 23:59:59", 1.0),
+    (2, "2023-05-01 00:00:00", 2.0),  # exactly at the start of May: loaded with May
+    (3, "2023-05-15 12:00:00", 3.0),
+    (4, "2023-05-31 23:59:59.999999", 4.0),
+    (5, "2023-06-01 00:00:00", 5.0),  # exactly at the end of May: belongs to June
+    (6, "2023-06-15 08:00:00", 6.0),
+]
+
+
+def sessions(wh: Warehouse) -> list[tuple]:
+    return wh.query(
+        "select session_id, source, target, period_start, period_end, status, message,"
+        " nodes_ok, nodes_error, nodes_skipped, finished from analytics.etl_sessions"
+        " order by session_id"
+    )
+
+
+def facts(wh: Warehouse) -> list[tuple]:
+    return wh.query("select session_id, id, amount from analytics.fct_events order by id")
+
+
+def iso(value) -> str:
+    return value.astimezone(__import__("datetime").timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_period_load_records_one_session_and_stamps_every_row(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+
+    warehouse.dbt("build", period=MAY)
+
+    [session] = sessions(warehouse)
+    session_id, source, target, start, end, status, message, ok, error, skipped, finished = session
+    assert (source, target, status) == ("etl_it", warehouse.name, "success")
+    assert (iso(start), iso(end)) == MAY
+    assert (error, skipped) == (0, 0)
+    assert finished is not None
+    nodes = warehouse.query(
+        "select node_id, status from analytics.etl_session_results where session_id = ?",
+        [session_id],
+    )
+    assert ok == len(nodes) > 0
+    assert ("model.etl_it.fct_events", "success") in nodes
+    assert all(status in {"success", "pass"} for _, status in nodes)
+    assert facts(warehouse) == [(session_id, 2, 2.0), (session_id, 3, 3.0), (session_id, 4, 4.0)]
+
+
+def test_a_row_at_the_start_is_loaded_and_a_row_at_the_end_is_not(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+
+    warehouse.dbt("build", period=MAY)
+
+    loaded = {row[1] for row in facts(warehouse)}
+    assert 2 in loaded  # 2023-05-01 00:00:00 == start
+    assert 5 not in loaded  # 2023-06-01 00:00:00 == end
+    assert 1 not in loaded and 6 not in loaded
+    view_ids = {row[0] for row in warehouse.query("select id from analytics.stg_events")}
+    assert view_ids == {2, 3, 4}
+
+
+def test_reloading_a_period_gives_the_same_rows_without_duplicates(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+
+    warehouse.dbt("build", period=MAY)
+    first = [row[1:] for row in facts(warehouse)]
+    warehouse.dbt("build", period=MAY)
+    second = facts(warehouse)
+
+    assert [row[1:] for row in second] == first
+    latest = sessions(warehouse)[-1][0]
+    assert {row[0] for row in second} == {latest}
+
+
+def test_reloading_one_period_leaves_the_adjacent_period_intact(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+
+    warehouse.dbt("build", period=MAY)
+    warehouse.dbt("build", period=JUNE)
+    june_before = [row for row in facts(warehouse) if row[1] in {5, 6}]
+    warehouse.dbt("build", period=MAY)
+
+    after = facts(warehouse)
+    assert [row for row in after if row[1] in {5, 6}] == june_before
+    assert [row[1] for row in after] == [2, 3, 4, 5, 6]
+    may_session = sessions(warehouse)[-1][0]
+    assert {row[0] for row in after if row[1] in {2, 3, 4}} == {may_session}
+
+
+def test_a_row_deleted_at_the_source_disappears_on_reload(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+    warehouse.dbt("build", period=MAY)
+
+    warehouse.execute("delete from raw.events where id = 3")
+    warehouse.dbt("build", period=MAY)
+
+    assert [row[1] for row in facts(warehouse)] == [2, 4]
+
+
+def test_a_failing_model_closes_the_session_as_error_naming_it(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+
+    run = warehouse.dbt("build", "--vars", "{with_failure: true}", period=MAY, check=False)
+
+    assert run.returncode == 1
+    [session] = sessions(warehouse)
+    session_id, *_, status, message, ok, error, skipped, finished = session
+    assert status == "error"
+    assert "model.etl_it.broken" in message
+    assert "no_such_table_etl_it" in message
+    assert error == 1
+    assert skipped == 1  # after_broken depends on broken
+    assert finished is not None
+    statuses = dict(
+        warehouse.query(
+            "select node_id, status from analytics.etl_session_results where session_id = ?",
+            [session_id],
+        )
+    )
+    assert statuses["model.etl_it.broken"] == "error"
+    assert statuses["model.etl_it.after_broken"] == "skipped"
+    assert statuses["model.etl_it.fct_events"] == "success"
+
+
+def test_full_refresh_keeps_the_session_tables(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+    warehouse.dbt("build", period=MAY)
+
+    warehouse.dbt("build", "--full-refresh", period=JUNE)
+
+    assert [row[5] for row in sessions(warehouse)] == ["success", "success"]
+    assert warehouse.query("select count(distinct session_id) from analytics.etl_session_results") == [
+        (2,)
+    ]
+    # the fact table itself was rebuilt from June only
+    assert [row[1] for row in facts(warehouse)] == [5, 6]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["parse"], ["compile"], ["docs", "generate"], ["ls"], ["test"], ["run-operation", "noop"]],
+    ids=lambda command: " ".join(command),
+)
+def test_commands_that_load_nothing_open_no_session(warehouse: Warehouse, command) -> None:
+    warehouse.insert_events(EVENTS)
+    warehouse.dbt("build", period=MAY)
+    before = sessions(warehouse)
+
+    warehouse.dbt(*command, period=JUNE)
+
+    assert sessions(warehouse) == before
+
+
+def test_parse_ls_and_docs_work_without_a_period(warehouse: Warehouse) -> None:
+    for command in (["parse"], ["ls"], ["compile"], ["docs", "generate"]):
+        warehouse.dbt(*command)
+
+    assert not warehouse.table_exists("analytics", "etl_sessions")
+
+
+def test_a_model_needing_a_period_fails_without_one_and_says_how(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+
+    run = warehouse.dbt("run", "--select", "fct_events", check=False)
+
+    assert run.returncode == 1
+    assert "model.etl_it.fct_events needs a loading period" in run.output
+    assert 'etl-run --period "[2023-05-01, 2023-05-31]"' in run.output
+    assert warehouse.query("select count(*) from analytics.etl_sessions") == [(0,)]
+
+
+def test_plain_dbt_with_vars_opens_a_session_too(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+
+    warehouse.dbt(
+        "build",
+        "--vars",
+        '{etl_period_start: "2023-05-01T00:00:00Z", etl_period_end: "2023-06-01T00:00:00Z"}',
+    )
+
+    [session] = sessions(warehouse)
+    assert (iso(session[3]), iso(session[4]), session[5]) == (*MAY, "success")
+    assert [row[1] for row in facts(warehouse)] == [2, 3, 4]
+
+
+def test_a_new_period_does_not_make_dbt_reparse_the_project(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+    warehouse.dbt("build", period=MAY)
+
+    run = warehouse.dbt("build", "--log-format", "json", "--log-level", "debug", period=JUNE)
+
+    names = {event["info"]["name"] for event in run.events()}
+    assert "PartialParsingSkipParsing" in names, sorted(names)
+    assert "UnableToPartialParse" not in names
+
+
+def test_closing_a_closed_session_changes_nothing(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+    warehouse.dbt("build", period=MAY)
+    [before] = sessions(warehouse)
+    run_id = warehouse.query("select run_id from analytics.etl_sessions")[0][0]
+
+    warehouse.dbt(
+        "run-operation",
+        "etl_session.end_session",
+        "--args",
+        f"{{run_id: '{run_id}', status: error, message: interrupted}}",
+    )
+
+    assert sessions(warehouse) == [before]

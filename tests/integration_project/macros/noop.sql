@@ -1,0 +1,1 @@
+{% macro noop() %}{% do log('noop', info=true) %}{% endmacro %}

@@ -1,0 +1,179 @@
+"""Real warehouses for the integration tests: a DuckDB file and a PostgreSQL server.
+
+Tests drive real dbt as a subprocess against tests/integration_project and check results with
+plain SQL through the warehouse's own Python driver. Nothing here is a mock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pg_server import PgServer
+
+REPO = Path(__file__).resolve().parent.parent
+INTEGRATION_PROJECT = REPO / "tests" / "integration_project"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class DbtRun:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def events(self) -> list[dict[str, Any]]:
+        """dbt's structured events, when the run used --log-format json."""
+        found = []
+        for line in self.stdout.splitlines():
+            if line.startswith("{"):
+                try:
+                    found.append(json.loads(line))
+                except ValueError:
+                    continue
+        return found
+
+
+@dataclass
+class Warehouse:
+    """One adapter's warehouse, reset before each test."""
+
+    name: str
+    workdir: Path
+    pg: PgServer | None = None
+    project_dir: Path = INTEGRATION_PROJECT
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    # -- environment -------------------------------------------------------------------------
+    @property
+    def duckdb_path(self) -> Path:
+        return self.workdir / "warehouse.duckdb"
+
+    def env(self, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("ETL_SESSION_", "DBT_"))
+        }
+        env.update(
+            {
+                "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+                "DBT_PROFILES_DIR": str(self.project_dir),
+                "DBT_TARGET_PATH": str(self.workdir / "target"),
+                "DBT_LOG_PATH": str(self.workdir / "logs"),
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+                "DBT_TARGET": self.name,
+                "ETL_IT_DUCKDB_PATH": str(self.duckdb_path),
+            }
+        )
+        if self.pg is not None:
+            env.update(self.pg.env())
+        env.update(self.extra_env)
+        if overrides:
+            env.update(overrides)
+        return env
+
+    # -- dbt ---------------------------------------------------------------------------------
+    def dbt(
+        self,
+        *args: str,
+        period: tuple[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> DbtRun:
+        """Run the dbt CLI in the integration project; `period` is (start, end) in ISO 8601."""
+        overrides = dict(env or {})
+        if period is not None:
+            overrides["ETL_SESSION_PERIOD_START"], overrides["ETL_SESSION_PERIOD_END"] = period
+        command = [str(BIN / "dbt"), *args, "--target", self.name]
+        if args and args[0] in {"deps", "clean", "init", "debug"}:
+            command = [str(BIN / "dbt"), *args]
+        proc = subprocess.run(
+            command,
+            cwd=self.project_dir,
+            env=self.env(overrides),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        run = DbtRun(command, proc.returncode, proc.stdout, proc.stderr)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{' '.join(command)} exited {proc.returncode}:\n{run.output}")
+        return run
+
+    # -- SQL ---------------------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        if self.name == "duckdb":
+            import duckdb
+
+            conn = duckdb.connect(str(self.duckdb_path))
+            try:
+                return conn.execute(sql, list(params or [])).fetchall()
+            finally:
+                conn.close()
+        assert self.pg is not None
+        conn = self.pg.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql.replace("?", "%s"), tuple(params or ()))
+                return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.query(sql, params)
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        rows = self.query(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        )
+        return bool(rows[0][0])
+
+    # -- state -------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """An empty warehouse with the raw.events source table."""
+        if self.name == "duckdb":
+            for suffix in ("", ".wal"):
+                Path(str(self.duckdb_path) + suffix).unlink(missing_ok=True)
+        else:
+            for schema in ("raw", "analytics", "etl_audit"):
+                self.execute(f"drop schema if exists {schema} cascade")
+        self.execute("create schema raw")
+        self.execute(
+            "create table raw.events (id integer, occurred_at timestamp, amount double precision)"
+        )
+
+    def insert_events(self, rows: Sequence[tuple[int, str, float]]) -> None:
+        for row in rows:
+            self.execute("insert into raw.events values (?, cast(? as timestamp), ?)", list(row))
+
+
+def install_packages(project_dir: Path, env: Mapping[str, str]) -> None:
+    """`dbt deps` once per project (the package is installed from the repo with `local:`)."""
+    if (project_dir / "dbt_packages" / "etl_session").exists():
+        return
+    subprocess.run(
+        [str(BIN / "dbt"), "deps"], cwd=project_dir, env=dict(env), check=True, capture_output=True
+    )
+
+
+def copy_project(source: Path, destination: Path) -> Path:
+    """A copy of a test dbt project whose `local:` package path still points at this repo."""
+    shutil.copytree(
+        source, destination, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs")
+    )
+    (destination / "packages.yml").write_text(f"packages:\n  - local: {REPO}\n")
+    return destination
