@@ -1,9 +1,9 @@
-{%- macro get_close_session_sql(relation, session_id, outcome) -%}
-    {{ return(adapter.dispatch('get_close_session_sql', 'etl_session')(relation, session_id, outcome)) }}
+{%- macro get_close_session_sql(relation, session_id, outcome, from_status='running') -%}
+    {{ return(adapter.dispatch('get_close_session_sql', 'etl_session')(relation, session_id, outcome, from_status)) }}
 {%- endmacro -%}
 
-{%- macro default__get_close_session_sql(relation, session_id, outcome) -%}
-    {#- Only a running session is closed: closing twice changes nothing. -#}
+{%- macro default__get_close_session_sql(relation, session_id, outcome, from_status='running') -%}
+    {#- Only a session still in `from_status` changes: closing twice changes nothing. -#}
     update {{ relation }}
     set status = {{ etl_session._string(outcome.status) }},
         finished = {{ dbt.current_timestamp() }},
@@ -12,5 +12,5 @@
         nodes_error = {{ etl_session._number(outcome.get('error')) }},
         nodes_skipped = {{ etl_session._number(outcome.get('skipped')) }}
     where session_id = {{ etl_session._number(session_id) }}
-      and status = 'running'
+      and status = {{ etl_session._string(from_status) }}
 {%- endmacro -%}

@@ -276,7 +276,7 @@ def _relative(text: str, zone: ZoneInfo, now: datetime | None) -> tuple[date, da
         now = datetime.now(UTC)
     elif now.tzinfo is None or now.utcoffset() is None:
         now = now.replace(tzinfo=UTC)
-    today = now.astimezone(zone).date()
+    today = _wall(now, zone).date()
     monday = today - timedelta(days=today.weekday())
     this_month = today.replace(day=1)
     this_year = date(today.year, 1, 1)
@@ -477,7 +477,12 @@ def _lenient_instant(wall: datetime, zone: ZoneInfo) -> datetime:
 
 
 def _wall(instant: datetime, zone: ZoneInfo) -> datetime:
-    return instant.astimezone(zone).replace(tzinfo=None, fold=0)
+    """The wall-clock time of an instant in ``zone``.
+
+    Through UTC: ``astimezone`` leaves a datetime already in ``zone`` as it is, even when its
+    wall-clock time does not exist there.
+    """
+    return instant.astimezone(UTC).astimezone(zone).replace(tzinfo=None, fold=0)
 
 
 # --- calendar arithmetic ---------------------------------------------------------------------

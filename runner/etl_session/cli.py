@@ -1,0 +1,157 @@
+"""etl-run: load one period with dbt as an ETL session. A thin layer over `etl_session.run`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from etl_session import __version__
+from etl_session.errors import EtlSessionError
+from etl_session.session import COMMANDS, EXIT_NOTHING_RAN, RunOptions, SessionResult, run_with
+
+
+class NothingRan(click.ClickException):
+    """A user's mistake or an unusable environment: one line, no traceback, exit code 2."""
+
+    exit_code = EXIT_NOTHING_RAN
+
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.command(
+    context_settings=CONTEXT_SETTINGS,
+    epilog=(
+        "Exit codes: 0 success (or nothing to do); 1 the run failed (session 'error'); "
+        "2 nothing could run; 130 interrupted. Arguments after -- go to dbt verbatim."
+    ),
+)
+@click.option(
+    "--period",
+    metavar="PERIOD",
+    help='The loading period: "[2023-05-01, 2023-05-31]", 2023-05, 2023-Q2, 2023-W18, '
+    "A/B, A/P1M, today, last-7-days ... Default: from the end of the last successful "
+    "session up to the start of today.",
+)
+@click.option(
+    "--timezone",
+    metavar="ZONE",
+    help="IANA zone for dates and times without an offset. Default: $ETL_SESSION_TIMEZONE, "
+    "else the project var etl_session_timezone, else UTC.",
+)
+@click.option(
+    "--source",
+    metavar="LABEL",
+    help="Source label recorded in the session. Default: the dbt project name.",
+)
+@click.option(
+    "--project-dir",
+    envvar="DBT_PROJECT_DIR",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The dbt project to load ($DBT_PROJECT_DIR).",
+)
+@click.option(
+    "--profiles-dir",
+    envvar="DBT_PROFILES_DIR",
+    type=click.Path(file_okay=False),
+    help="Folder of profiles.yml ($DBT_PROFILES_DIR). Default: the project folder when it has "
+    "one, else dbt's default.",
+)
+@click.option("-t", "--target", envvar="DBT_TARGET", help="dbt target to load ($DBT_TARGET).")
+@click.option("-s", "--select", multiple=True, help="dbt node selection; repeatable.")
+@click.option("--exclude", multiple=True, help="dbt nodes to exclude; repeatable.")
+@click.option(
+    "--full-refresh", is_flag=True, help="Rebuild incremental models (dbt --full-refresh)."
+)
+@click.option("--threads", type=int, help="dbt threads.")
+@click.option("--vars", "vars_", metavar="YAML", help="dbt vars, as a YAML mapping.")
+@click.option(
+    "--command",
+    type=click.Choice(COMMANDS),
+    default="build",
+    show_default=True,
+    help="The dbt command to run.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Resolve the period and print what would run; touches nothing, needs no warehouse.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object with the outcome on stdout."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No dbt log lines, only errors and the summary.")
+@click.version_option(__version__, prog_name="etl-run", message="%(prog)s %(version)s")
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- DBT_ARGS...]")
+def cli(
+    period: str | None,
+    timezone: str | None,
+    source: str | None,
+    project_dir: str,
+    profiles_dir: str | None,
+    target: str | None,
+    select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    full_refresh: bool,
+    threads: int | None,
+    vars_: str | None,
+    command: str,
+    dry_run: bool,
+    as_json: bool,
+    quiet: bool,
+    dbt_args: tuple[str, ...],
+) -> None:
+    """Load one period with dbt and record it as an ETL session."""
+    options = RunOptions(
+        period=period,
+        project_dir=project_dir,
+        profiles_dir=profiles_dir,
+        target=target,
+        select=select,
+        exclude=exclude,
+        full_refresh=full_refresh,
+        threads=threads,
+        vars=vars_,
+        command=command,
+        dbt_args=dbt_args,
+        source=source,
+        timezone=timezone,
+        quiet=quiet,
+        dry_run=dry_run,
+        logs_to_stderr=as_json,
+    )
+    try:
+        result = run_with(options)
+    except EtlSessionError as exc:
+        if as_json:
+            _print_json({"status": "error", "exit_code": exc.exit_code, "message": str(exc)})
+        raise NothingRan(str(exc)) from None
+    _report(result, as_json)
+    sys.exit(result.exit_code)
+
+
+def _print_json(payload: dict[str, Any]) -> None:
+    click.echo(json.dumps(payload, sort_keys=True))
+
+
+def _report(result: SessionResult, as_json: bool) -> None:
+    if as_json:
+        _print_json(result.as_dict())
+    human = not as_json
+    if result.status in {"dry-run", "up-to-date"}:
+        click.echo(result.message, err=as_json)
+        return
+    click.echo(result.summary(), err=not human)
+    if result.exit_code != 0:
+        click.echo(f"  {result.message}", err=True)
+        for line in result.failures():
+            click.echo(line, err=True)
+
+
+def main() -> None:
+    cli(prog_name="etl-run")

@@ -1,0 +1,442 @@
+"""The session lifecycle and the Python API: `etl_session.run(...) -> SessionResult`.
+
+Python decides (period, options, what to run, the final status) and never writes SQL: whenever
+it must touch the sessions table it calls a package macro through `dbt run-operation`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from etl_session.errors import UsageError
+from etl_session.period import Period, resolve_period
+from etl_session.results import ERROR, SUCCESS, NodeResult, SessionOutcome, aborted, outcome_of
+
+EXIT_SUCCESS = 0
+EXIT_FAILED = 1
+EXIT_NOTHING_RAN = 2
+EXIT_INTERRUPTED = 130
+
+COMMANDS = ("build", "run")
+UP_TO_DATE = "up-to-date"
+DRY_RUN = "dry-run"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a load needs to know, with dbt's own names."""
+
+    period: str | None = None
+    project_dir: str | os.PathLike[str] = "."
+    profiles_dir: str | os.PathLike[str] | None = None
+    target: str | None = None
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    full_refresh: bool = False
+    threads: int | None = None
+    vars: str | None = None
+    command: str = "build"
+    dbt_args: tuple[str, ...] = ()
+    source: str | None = None
+    timezone: str | None = None
+    quiet: bool = False
+    dry_run: bool = False
+    #: Send dbt's log lines to stderr (etl-run --json keeps stdout for the JSON object).
+    logs_to_stderr: bool = False
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """How a load ended: what the scheduler and the summary line need."""
+
+    status: str
+    exit_code: int
+    message: str
+    period: Period | None = None
+    session_id: int | None = None
+    run_id: str | None = None
+    nodes: tuple[NodeResult, ...] = ()
+    elapsed: float = 0.0
+    counts: SessionOutcome | None = None
+    dbt_command: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == EXIT_SUCCESS
+
+    def summary(self) -> str:
+        """One line, always the same shape: id, status, period, counts, time."""
+        who = f"session {self.session_id}" if self.session_id is not None else "no session"
+        parts = [f"{who} {self.status}"]
+        if self.period is not None:
+            parts.append(str(self.period))
+        if self.counts is not None:
+            parts.append(
+                f"{self.counts.ok} ok, {self.counts.error} error, {self.counts.skipped} skipped"
+            )
+        parts.append(f"{self.elapsed:.1f} s")
+        return " · ".join(parts)
+
+    def failures(self) -> list[str]:
+        """One line per failed or skipped node, for people."""
+        return [
+            f"  {node.node_id}: {node.status}: {' '.join((node.message or '').split())[:300]}"
+            for node in self.nodes
+            if not node.ok
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "run_id": self.run_id,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "message": self.message,
+            "period_start": self.period.start_iso if self.period else None,
+            "period_end": self.period.end_iso if self.period else None,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "counts": None
+            if self.counts is None
+            else {"ok": self.counts.ok, "error": self.counts.error, "skipped": self.counts.skipped},
+            "dbt_command": list(self.dbt_command),
+            "nodes": [node.as_dict() for node in self.nodes],
+        }
+
+
+@dataclass(frozen=True)
+class _Project:
+    """What etl-run reads from the user's dbt project before running anything."""
+
+    directory: Path
+    name: str
+    profiles_dir: Path | None
+    packages_dir: Path
+    timezone_var: str | None
+    declares_packages: bool
+    locked_packages: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _load_project(options: RunOptions) -> _Project:
+    directory = Path(options.project_dir).expanduser().resolve()
+    project_file = directory / "dbt_project.yml"
+    if not project_file.is_file():
+        raise UsageError(
+            f"no dbt_project.yml in {directory}: run etl-run inside a dbt project or pass --project-dir"
+        )
+    try:
+        project = yaml.safe_load(project_file.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{project_file} is not valid YAML: {' '.join(str(exc).split())}") from exc
+    if not isinstance(project, dict) or not project.get("name"):
+        raise UsageError(f"{project_file} has no project name")
+
+    profiles_dir: Path | None = None
+    if options.profiles_dir is not None:
+        profiles_dir = Path(options.profiles_dir).expanduser().resolve()
+    elif os.environ.get("DBT_PROFILES_DIR"):
+        profiles_dir = Path(os.environ["DBT_PROFILES_DIR"]).expanduser().resolve()
+    elif (directory / "profiles.yml").is_file():
+        profiles_dir = directory
+    if profiles_dir is not None and not (profiles_dir / "profiles.yml").is_file():
+        raise UsageError(f"no profiles.yml in {profiles_dir}: pass --profiles-dir")
+
+    packages_dir = directory / str(project.get("packages-install-path", "dbt_packages"))
+    declares = any((directory / name).is_file() for name in ("packages.yml", "dependencies.yml"))
+    locked: list[str] = []
+    lock_file = directory / "package-lock.yml"
+    if lock_file.is_file():
+        with contextlib.suppress(yaml.YAMLError, AttributeError, TypeError):
+            for entry in (yaml.safe_load(lock_file.read_text()) or {}).get("packages", []):
+                if isinstance(entry, dict) and entry.get("name"):
+                    locked.append(str(entry["name"]))
+    project_vars = project.get("vars") if isinstance(project.get("vars"), dict) else {}
+    timezone_var = project_vars.get("etl_session_timezone") if project_vars else None
+    return _Project(
+        directory=directory,
+        name=str(project["name"]),
+        profiles_dir=profiles_dir,
+        packages_dir=packages_dir,
+        timezone_var=str(timezone_var) if timezone_var else None,
+        declares_packages=declares,
+        locked_packages=tuple(locked),
+    )
+
+
+def _check_vars(text: str | None) -> None:
+    if text is None:
+        return
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problem = " ".join(str(exc).split())
+        raise UsageError(f"--vars is not valid YAML: {problem}") from exc
+    if not isinstance(parsed, dict):
+        raise UsageError(f"--vars must be a YAML mapping such as '{{key: value}}', not {text!r}")
+
+
+def _timezone(options: RunOptions, project: _Project) -> str:
+    return options.timezone or os.environ.get("ETL_SESSION_TIMEZONE") or project.timezone_var or "UTC"
+
+
+def _dbt_flags(options: RunOptions, project: _Project) -> list[str]:
+    """The flags every dbt call of one load shares (the same project, profile and target)."""
+    flags = ["--project-dir", str(project.directory)]
+    if project.profiles_dir is not None:
+        flags += ["--profiles-dir", str(project.profiles_dir)]
+    if options.target:
+        flags += ["--target", options.target]
+    if options.vars:
+        flags += ["--vars", options.vars]
+    return flags
+
+
+def _needs_deps(project: _Project) -> bool:
+    if not project.declares_packages:
+        return False
+    if not project.locked_packages:
+        return not project.packages_dir.is_dir() or not any(project.packages_dir.iterdir())
+    return any(not (project.packages_dir / name).exists() for name in project.locked_packages)
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Let a repair finish even if Ctrl-C is pressed again: a session must not stay running."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not ours to manage
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _quiet(options: RunOptions) -> list[str]:
+    return ["--quiet"] if options.quiet else []
+
+
+def _operation(
+    options: RunOptions, project: _Project, macro: str, args: Mapping[str, Any]
+) -> Any:
+    from etl_session import dbt_invoke
+
+    return dbt_invoke.invoke(
+        [
+            *_quiet(options),
+            "run-operation",
+            f"etl_session.{macro}",
+            "--args",
+            json.dumps(dict(args)),
+            *_dbt_flags(options, project),
+        ],
+        stdout_to_stderr=options.logs_to_stderr,
+    )
+
+
+def _default_period(options: RunOptions, project: _Project, timezone: str) -> Period | str:
+    """[end of the last successful session, start of today): a Period, or why there is none."""
+    today = resolve_period("today", timezone=timezone, now=options.now).start
+    found = _operation(
+        options, project, "last_session_end", {"source": options.source or project.name}
+    )
+    if not found.success:
+        raise _NothingRan(found.error or "dbt could not look up the last session")
+    answer = found.announced("last_session_end") or {}
+    last_end = answer.get("period_end")
+    if not last_end:
+        raise UsageError(
+            f"no earlier successful session for {options.source or project.name}: give the first "
+            'period, e.g. etl-run --period "[2023-05-01, 2023-05-31]"'
+        )
+    start = datetime.fromisoformat(str(last_end).replace("Z", "+00:00"))
+    if start >= today:
+        return f"data is up to date: the last successful session ended at {last_end}"
+    return Period.from_iso(start.isoformat(), today.isoformat())
+
+
+class _NothingRan(Exception):
+    """dbt could not start: the reason, for a session result with exit code 2."""
+
+
+def run(period: str | None = None, **kwargs: Any) -> SessionResult:
+    """Load one period as an ETL session and return how it ended.
+
+    Raises `etl_session.UsageError` (and its subclass `PeriodError`) for bad input, before
+    anything runs. Everything that happens once dbt starts is reported in the result.
+    """
+    return run_with(RunOptions(period=period, **kwargs))
+
+
+def run_with(options: RunOptions) -> SessionResult:
+    started = time.monotonic()
+    if options.command not in COMMANDS:
+        raise UsageError(f"--command must be one of {', '.join(COMMANDS)}, not {options.command!r}")
+    if options.threads is not None and options.threads < 1:
+        raise UsageError(f"--threads must be at least 1, not {options.threads}")
+    project = _load_project(options)
+    _check_vars(options.vars)
+    timezone = _timezone(options, project)
+    period = (
+        resolve_period(options.period, timezone=timezone, now=options.now)
+        if options.period is not None
+        else None
+    )
+    if period is None:
+        # Validates the zone even when the period comes from the warehouse.
+        resolve_period("today", timezone=timezone, now=options.now)
+
+    command = [options.command, *_dbt_flags(options, project)]
+    for selector in options.select:
+        command += ["--select", selector]
+    for selector in options.exclude:
+        command += ["--exclude", selector]
+    if options.full_refresh:
+        command.append("--full-refresh")
+    if options.threads is not None:
+        command += ["--threads", str(options.threads)]
+    command += list(options.dbt_args)
+    command = [*_quiet(options), *command]
+
+    if options.dry_run:
+        what = str(period) if period else "from the end of the last successful session to today"
+        return SessionResult(
+            status=DRY_RUN,
+            exit_code=EXIT_SUCCESS,
+            message=f"would run dbt {' '.join(command)} for {what}",
+            period=period,
+            dbt_command=("dbt", *command),
+            elapsed=time.monotonic() - started,
+        )
+
+    from etl_session import dbt_invoke
+
+    if _needs_deps(project):
+        deps = dbt_invoke.invoke(
+            [*_quiet(options), "deps", *_dbt_flags(options, project)[:4]],
+            stdout_to_stderr=options.logs_to_stderr,
+        )
+        if not deps.success:
+            return _nothing_ran(f"dbt deps failed: {deps.error}", period, started, command)
+
+    if period is None:
+        try:
+            found = _default_period(options, project, timezone)
+        except _NothingRan as exc:
+            return _nothing_ran(str(exc), None, started, command)
+        if isinstance(found, str):
+            return SessionResult(
+                status=UP_TO_DATE,
+                exit_code=EXIT_SUCCESS,
+                message=found,
+                elapsed=time.monotonic() - started,
+                dbt_command=("dbt", *command),
+            )
+        period = found
+
+    run_id = uuid.uuid4().hex
+    context = {
+        "ETL_SESSION_PERIOD_START": period.start_iso,
+        "ETL_SESSION_PERIOD_END": period.end_iso,
+        "ETL_SESSION_RUN_ID": run_id,
+        "ETL_SESSION_SOURCE": options.source or project.name,
+    }
+    invocation = dbt_invoke.invoke(
+        command, context=context, stdout_to_stderr=options.logs_to_stderr
+    )
+    return _finish(options, project, period, run_id, invocation, started, command)
+
+
+def _nothing_ran(
+    reason: str, period: Period | None, started: float, command: Sequence[str]
+) -> SessionResult:
+    return SessionResult(
+        status=ERROR,
+        exit_code=EXIT_NOTHING_RAN,
+        message=reason,
+        period=period,
+        elapsed=time.monotonic() - started,
+        dbt_command=("dbt", *command),
+    )
+
+
+def _finish(
+    options: RunOptions,
+    project: _Project,
+    period: Period,
+    run_id: str,
+    invocation: Any,
+    started: float,
+    command: Sequence[str],
+) -> SessionResult:
+    """Map dbt's result to the session's final status and make the sessions table agree."""
+    nodes: tuple[NodeResult, ...] = invocation.nodes
+    if invocation.interrupted:
+        outcome, exit_code = aborted("interrupted", nodes), EXIT_INTERRUPTED
+    elif not invocation.ran:
+        outcome, exit_code = aborted(invocation.error or "dbt did not run"), EXIT_NOTHING_RAN
+    else:
+        outcome = outcome_of(nodes)
+        if not invocation.success and outcome.succeeded:
+            outcome = aborted(invocation.error or "dbt reported a failure", nodes)
+        exit_code = EXIT_SUCCESS if outcome.succeeded else EXIT_FAILED
+
+    opened = invocation.announced("opened")
+    closed = invocation.announced("closed")
+    session_id = int(opened["session_id"]) if opened else None
+    status = closed.get("status") if closed else None
+    if opened and (closed is None or (status == SUCCESS and not outcome.succeeded)):
+        # The on-run-end hook did not close the session (Ctrl-C, crash, failed hook), or closed
+        # it as success before something else failed: close it through the package.
+        with _sigint_deferred():
+            repaired = _operation(
+                options,
+                project,
+                "end_session",
+                {
+                    "run_id": run_id,
+                    "status": outcome.status,
+                    "message": outcome.message,
+                    "counts": {
+                        "ok": outcome.ok,
+                        "error": outcome.error,
+                        "skipped": outcome.skipped,
+                    },
+                    "nodes": [node.as_dict() for node in nodes] if closed is None else [],
+                    "downgrade": True,
+                },
+            )
+        final = repaired.announced("closed")
+        status = final.get("status") if final else None
+        if status is None:
+            outcome = replace(
+                outcome,
+                message=f"{outcome.message}; the session could not be closed: {repaired.error}",
+            )
+    elif not opened and invocation.ran and not invocation.interrupted:
+        status = outcome.status
+    return SessionResult(
+        status=status or outcome.status,
+        exit_code=exit_code,
+        message=outcome.message,
+        period=period,
+        session_id=session_id,
+        run_id=run_id,
+        nodes=nodes,
+        elapsed=time.monotonic() - started,
+        counts=outcome if invocation.ran or nodes else None,
+        dbt_command=("dbt", *command),
+    )
