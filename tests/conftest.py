@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pg_server import PgServer, postgres_server  # noqa: E402
+from pg_server import PgServer, postgres_server
 
 
 @pytest.fixture(scope="session")

@@ -96,14 +96,35 @@ class _Cluster:
         subprocess.run(command, check=True, capture_output=True, cwd=self.workdir)
 
     def start(self) -> None:
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                  "--no-sync", "--locale=C")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        )
         options = (
             f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
         )
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.workdir / "log"),
-                  "-w", "-t", "60", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.workdir / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def restart(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "restart")

@@ -113,6 +113,22 @@ class Warehouse:
             raise AssertionError(f"{' '.join(command)} exited {proc.returncode}:\n{run.output}")
         return run
 
+    def etl_run_command(self, *args: str) -> list[str]:
+        return [str(BIN / "etl-run"), "--project-dir", str(self.project_dir), *args]
+
+    def etl_run(self, *args: str, env: Mapping[str, str] | None = None) -> DbtRun:
+        """Run etl-run as a user would: a new process, its output and exit code."""
+        command = self.etl_run_command(*args)
+        proc = subprocess.run(
+            command,
+            cwd=self.workdir,
+            env=self.env(env),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        return DbtRun(command, proc.returncode, proc.stdout, proc.stderr)
+
     # -- SQL ---------------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         if self.name == "duckdb":
@@ -137,7 +153,8 @@ class Warehouse:
 
     def table_exists(self, schema: str, table: str) -> bool:
         rows = self.query(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            "select count(*) from information_schema.tables"
+            " where table_schema = ? and table_name = ?",
             [schema, table],
         )
         return bool(rows[0][0])

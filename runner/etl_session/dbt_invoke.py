@@ -32,6 +32,8 @@ class Invocation:
     nodes: tuple[NodeResult, ...] = ()
     error: str | None = None
     interrupted: bool = False
+    #: dbt stopped on a compile or parse error in the project (so the warehouse may be fine).
+    compile_error: bool = False
     announcements: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
 
     def announced(self, event: str) -> Mapping[str, Any] | None:
@@ -85,11 +87,45 @@ def _node_results(result: Any) -> tuple[NodeResult, ...]:
     return tuple(nodes)
 
 
+def _is_compile_error(exception: BaseException | None) -> bool:
+    names = {cls.__name__ for cls in type(exception).__mro__} if exception is not None else set()
+    return bool(names & {"CompilationError", "ParsingError"})
+
+
 def _error_text(exception: BaseException | None) -> str | None:
     if exception is None:
         return None
-    text = getattr(exception, "msg", None) or str(exception) or type(exception).__name__
+    text = str(exception) or getattr(exception, "msg", None) or type(exception).__name__
     return one_line(str(text), limit=2000)
+
+
+def _hide_stack_traces_from_console() -> None:
+    """Keep dbt's Python tracebacks (event MainStackTrace) out of the console.
+
+    A wrong path or an unreachable warehouse is a user's problem, not a bug: the user gets
+    dbt's one-line "Encountered an error" and our summary; the traceback still goes to
+    logs/dbt.log. Wraps dbt 1.11's console logger config; a dbt without that hook is left as is.
+    """
+    try:
+        import dbt.events.logging as dbt_logging
+    except ImportError:  # pragma: no cover - dbt is a dependency
+        return
+    original = getattr(dbt_logging, "get_stdout_config", None)
+    if original is None or getattr(original, "hides_stack_traces", False):
+        return
+
+    def console_config(*args: Any, **kwargs: Any) -> Any:
+        config = original(*args, **kwargs)
+        keep = config.filter
+
+        def console_filter(msg: Any) -> bool:
+            return bool(msg.info.name != "MainStackTrace" and (keep is None or keep(msg)))
+
+        config.filter = console_filter
+        return config
+
+    console_config.hides_stack_traces = True  # type: ignore[attr-defined]
+    dbt_logging.get_stdout_config = console_config  # type: ignore[attr-defined]
 
 
 def invoke(
@@ -101,6 +137,7 @@ def invoke(
     """Run `dbt <args>` in this process; never raises for what dbt reports."""
     from dbt.cli.main import dbtRunner
 
+    _hide_stack_traces_from_console()
     announcements: list[Mapping[str, Any]] = []
 
     def listen(event: Any) -> None:
@@ -123,5 +160,6 @@ def invoke(
         nodes=_node_results(outcome.result),
         error=_error_text(exception),
         interrupted=isinstance(exception, KeyboardInterrupt),
+        compile_error=_is_compile_error(exception),
         announcements=tuple(announcements),
     )

@@ -62,8 +62,8 @@ _TIME = r"(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fractio
 _OFFSET = r"(?P<offset>Z|[+-]\d{2}(?::?\d{2})?)"
 _BOUND_RE = re.compile(rf"(?P<date>{_DATE})(?:[T ](?P<time>{_TIME}){_OFFSET}?)?", _FLAGS)
 _DURATION_RE = re.compile(
-    r"(?P<sign>-?)P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?"
-    r"(?:(?P<days>\d+)D)?(?:T(?!$)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?"
+    r"(?P<sign>-?)P(?!\Z)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?"
+    r"(?:(?P<days>\d+)D)?(?:T(?!\Z)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?"
     r"(?:(?P<seconds>\d+)(?:\.(?P<fraction>\d+))?S)?)?",
     _FLAGS,
 )
@@ -231,7 +231,9 @@ def _interval(text: str, zone: ZoneInfo) -> Period:
         if end <= start:
             raise PeriodError(_not_after(lower.text, upper.text, end < start))
     if end <= start:
-        raise PeriodError(f"period {_show(text)} is empty in time zone {zone.key}")
+        raise PeriodError(
+            f"period {_show(text)} is empty in time zone {zone.key}: the zone skips that time"
+        )
     return Period(start, end)
 
 

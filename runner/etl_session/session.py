@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -126,6 +128,8 @@ class _Project:
     packages_dir: Path
     timezone_var: str | None
     declares_packages: bool
+    profile: str | None = None
+    package_vars: Mapping[str, Any] = field(default_factory=dict)
     locked_packages: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -134,7 +138,8 @@ def _load_project(options: RunOptions) -> _Project:
     project_file = directory / "dbt_project.yml"
     if not project_file.is_file():
         raise UsageError(
-            f"no dbt_project.yml in {directory}: run etl-run inside a dbt project or pass --project-dir"
+            f"no dbt_project.yml in {directory}: "
+            "run etl-run inside a dbt project or pass --project-dir"
         )
     try:
         project = yaml.safe_load(project_file.read_text()) or {}
@@ -171,6 +176,12 @@ def _load_project(options: RunOptions) -> _Project:
         packages_dir=packages_dir,
         timezone_var=str(timezone_var) if timezone_var else None,
         declares_packages=declares,
+        profile=str(project["profile"]) if project.get("profile") else None,
+        package_vars={
+            key: value
+            for key, value in (project_vars or {}).items()
+            if isinstance(key, str) and key.startswith("etl_session")
+        },
         locked_packages=tuple(locked),
     )
 
@@ -188,7 +199,9 @@ def _check_vars(text: str | None) -> None:
 
 
 def _timezone(options: RunOptions, project: _Project) -> str:
-    return options.timezone or os.environ.get("ETL_SESSION_TIMEZONE") or project.timezone_var or "UTC"
+    return (
+        options.timezone or os.environ.get("ETL_SESSION_TIMEZONE") or project.timezone_var or "UTC"
+    )
 
 
 def _dbt_flags(options: RunOptions, project: _Project) -> list[str]:
@@ -229,14 +242,14 @@ def _quiet(options: RunOptions) -> list[str]:
     return ["--quiet"] if options.quiet else []
 
 
-def _operation(
-    options: RunOptions, project: _Project, macro: str, args: Mapping[str, Any]
-) -> Any:
+def _operation(options: RunOptions, project: _Project, macro: str, args: Mapping[str, Any]) -> Any:
     from etl_session import dbt_invoke
 
     return dbt_invoke.invoke(
         [
-            *_quiet(options),
+            # The runner's own operations report through the summary, not dbt's console.
+            "--log-level",
+            "none",
             "run-operation",
             f"etl_session.{macro}",
             "--args",
@@ -426,6 +439,14 @@ def _finish(
                 outcome,
                 message=f"{outcome.message}; the session could not be closed: {repaired.error}",
             )
+    elif not opened and invocation.compile_error:
+        # dbt could not start (a compile error, say): record the attempt when the warehouse is
+        # reachable, so the sessions table shows it.
+        with _sigint_deferred():
+            recorded = _record_attempt(options, project, period, run_id, outcome.message)
+        if recorded is not None:
+            session_id = int(recorded["session_id"])
+            status = str(recorded.get("status"))
     elif not opened and invocation.ran and not invocation.interrupted:
         status = outcome.status
     return SessionResult(
@@ -437,6 +458,63 @@ def _finish(
         run_id=run_id,
         nodes=nodes,
         elapsed=time.monotonic() - started,
-        counts=outcome if invocation.ran or nodes else None,
+        counts=outcome if (invocation.ran or nodes or session_id is not None) else None,
         dbt_command=("dbt", *command),
     )
+
+
+def _record_attempt(
+    options: RunOptions, project: _Project, period: Period, run_id: str, reason: str
+) -> Mapping[str, Any] | None:
+    """Record a load that could not start as an `error` session; None when that is impossible.
+
+    The user's project may not even parse, so the installed package runs as the root project
+    with the user's profile and target.
+    """
+    from etl_session import dbt_invoke
+
+    package = project.packages_dir / "etl_session"
+    if not (package / "dbt_project.yml").is_file() or project.profile is None:
+        return None
+    scratch = Path(tempfile.mkdtemp(prefix="etl-session-attempt-"))
+    variables = dict(project.package_vars)
+    with contextlib.suppress(yaml.YAMLError):
+        given = yaml.safe_load(options.vars) if options.vars else None
+        if isinstance(given, dict):
+            variables.update(given)
+    args = [
+        "--log-level",
+        "none",
+        "run-operation",
+        "etl_session.record_attempt",
+        "--args",
+        json.dumps(
+            {
+                "run_id": run_id,
+                "period_start": period.start_iso,
+                "period_end": period.end_iso,
+                "source": options.source or project.name,
+                "message": reason,
+                "command": options.command,
+            }
+        ),
+        "--project-dir",
+        str(package.resolve()),
+        "--profile",
+        project.profile,
+        "--target-path",
+        str(scratch / "target"),
+        "--log-path",
+        str(scratch / "logs"),
+        "--vars",
+        json.dumps(variables, default=str),
+    ]
+    if project.profiles_dir is not None:
+        args += ["--profiles-dir", str(project.profiles_dir)]
+    if options.target:
+        args += ["--target", options.target]
+    try:
+        recorded = dbt_invoke.invoke(args, stdout_to_stderr=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return recorded.announced("closed")

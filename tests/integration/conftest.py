@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from pg_server import PgServer
 from warehouse import INTEGRATION_PROJECT, Warehouse, install_packages
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from warehouse import Warehouse
 
 pytestmark = pytest.mark.integration
@@ -42,7 +43,7 @@ def test_a_period_load_records_one_session_and_stamps_every_row(warehouse: Wareh
     warehouse.dbt("build", period=MAY)
 
     [session] = sessions(warehouse)
-    session_id, source, target, start, end, status, message, ok, error, skipped, finished = session
+    session_id, source, target, start, end, status, _message, ok, error, skipped, finished = session
     assert (source, target, status) == ("etl_it", warehouse.name, "success")
     assert (iso(start), iso(end)) == MAY
     assert (error, skipped) == (0, 0)
@@ -115,7 +116,7 @@ def test_a_failing_model_closes_the_session_as_error_naming_it(warehouse: Wareho
 
     assert run.returncode == 1
     [session] = sessions(warehouse)
-    session_id, *_, status, message, ok, error, skipped, finished = session
+    session_id, *_, status, message, _ok, error, skipped, finished = session
     assert status == "error"
     assert "model.etl_it.broken" in message
     assert "no_such_table_etl_it" in message
@@ -140,9 +141,9 @@ def test_full_refresh_keeps_the_session_tables(warehouse: Warehouse) -> None:
     warehouse.dbt("build", "--full-refresh", period=JUNE)
 
     assert [row[5] for row in sessions(warehouse)] == ["success", "success"]
-    assert warehouse.query("select count(distinct session_id) from analytics.etl_session_results") == [
-        (2,)
-    ]
+    assert warehouse.query(
+        "select count(distinct session_id) from analytics.etl_session_results"
+    ) == [(2,)]
     # the fact table itself was rebuilt from June only
     assert [row[1] for row in facts(warehouse)] == [5, 6]
 

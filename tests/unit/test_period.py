@@ -7,10 +7,11 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from etl_session.errors import PeriodError, UsageError
-from etl_session.period import Period, resolve_period
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+
+from etl_session.errors import PeriodError, UsageError
+from etl_session.period import Period, resolve_period
 
 UTC = timezone.utc
 # Wednesday of ISO week 2023-W20.
@@ -501,6 +502,12 @@ ERRORS = [
         "2011-12-30",
         "Pacific/Apia",
         "period '2011-12-30' is empty in time zone Pacific/Apia: the zone skips those days",
+    ),
+    (
+        "P1D/2011-12-31T12:00",
+        "Pacific/Apia",
+        "period 'P1D/2011-12-31T12:00' is empty in time zone Pacific/Apia:"
+        " the zone skips that time",
     ),
     # Unknown time zones.
     ("today", "Mars/Olympus", f"unknown time zone 'Mars/Olympus': {ZONE_FORMS}"),

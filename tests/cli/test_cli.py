@@ -1,0 +1,229 @@
+"""etl-run's command line: options, messages and exit codes. No warehouse is touched here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from etl_session.cli import cli
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A dbt project folder with its own profiles.yml (never connected to here)."""
+    (tmp_path / "dbt_project.yml").write_text(
+        "name: shop\nprofile: shop\nconfig-version: 2\nvars:\n  other: 1\n"
+    )
+    (tmp_path / "profiles.yml").write_text(
+        "shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: x.duckdb\n"
+    )
+    return tmp_path
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def dry_run(project: Path, *args: str, env: dict[str, str] | None = None) -> dict:
+    result = invoke("--project-dir", str(project), "--dry-run", "--json", *args, env=env)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_every_option_has_help_text() -> None:
+    for param in cli.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"{param.opts} has no help text"
+
+
+def test_help_shows_every_option_and_the_exit_codes() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for option in (
+        "--period", "--timezone", "--source", "--project-dir", "--profiles-dir", "--target",
+        "--select", "--exclude", "--full-refresh", "--threads", "--vars", "--command",
+        "--dry-run", "--json", "--quiet", "--version",
+    ):  # fmt: skip
+        assert option in result.output
+    assert "130 interrupted" in " ".join(result.output.split())
+    assert invoke("-h").output == result.output
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.output.strip() == "etl-run 0.1.0"
+
+
+def test_help_does_not_import_dbt() -> None:
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from etl_session.cli import cli\n"
+        "CliRunner().invoke(cli, ['--help'])\n"
+        "print(sorted(m for m in sys.modules if m == 'dbt' or m.startswith('dbt.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--period", "[2023-05-01, 2023-04-30]"],
+            "Error: period end 2023-04-30 is before its start 2023-05-01",
+        ),
+        (["--threads", "0", "--period", "2023-05"], "Error: --threads must be at least 1, not 0"),
+        (
+            ["--vars", "[1, 2]", "--period", "2023-05"],
+            "Error: --vars must be a YAML mapping such as '{key: value}', not '[1, 2]'",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(
+    project: Path, args: list[str], message: str
+) -> None:
+    result = invoke("--project-dir", str(project), *args)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == message
+    assert result.stdout == ""
+    assert sorted(p.name for p in project.iterdir()) == ["dbt_project.yml", "profiles.yml"]
+
+
+def test_unparseable_vars_is_a_one_line_error(project: Path) -> None:
+    result = invoke("--project-dir", str(project), "--period", "2023-05", "--vars", "{a: [")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --vars is not valid YAML: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_folder_without_dbt_project_yml_is_refused(tmp_path: Path) -> None:
+    result = invoke("--project-dir", str(tmp_path), "--period", "2023-05")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"Error: no dbt_project.yml in {tmp_path.resolve()}: "
+        "run etl-run inside a dbt project or pass --project-dir"
+    )
+
+
+def test_a_profiles_dir_without_profiles_yml_is_refused(project: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke("--project-dir", str(project), "--profiles-dir", str(empty), "--period", "2023")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"Error: no profiles.yml in {empty}: pass --profiles-dir"
+
+
+def test_an_unknown_command_is_refused_by_click(project: Path) -> None:
+    result = invoke("--project-dir", str(project), "--command", "seed")
+    assert result.exit_code == 2
+    assert "'seed' is not one of 'build', 'run'" in result.stderr
+
+
+def test_unknown_timezone_is_a_period_error(project: Path) -> None:
+    result = invoke("--project-dir", str(project), "--period", "2023-05", "--timezone", "Mars/Base")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: unknown time zone 'Mars/Base'")
+    assert result.stderr.count("\n") == 1
+
+
+def test_json_reports_usage_errors_on_stdout(project: Path) -> None:
+    result = invoke("--project-dir", str(project), "--json", "--period", "nonsense")
+    assert result.exit_code == 2
+    payload = json.loads(result.stdout)
+    assert payload["exit_code"] == 2
+    assert payload["status"] == "error"
+    assert "nonsense" in payload["message"]
+
+
+def test_dry_run_resolves_the_period_and_shows_the_dbt_command(project: Path) -> None:
+    payload = dry_run(project, "--period", "[2023-05-01, 2023-05-31]")
+    assert payload["status"] == "dry-run"
+    assert payload["period_start"] == "2023-05-01T00:00:00Z"
+    assert payload["period_end"] == "2023-06-01T00:00:00Z"
+    assert payload["dbt_command"][:2] == ["dbt", "build"]
+    assert payload["session_id"] is None
+    assert sorted(p.name for p in project.iterdir()) == ["dbt_project.yml", "profiles.yml"]
+
+
+def test_dry_run_in_text_prints_what_would_run(project: Path) -> None:
+    result = invoke("--project-dir", str(project), "--dry-run", "--period", "2023-05")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("would run dbt build --project-dir ")
+    assert result.stdout.rstrip().endswith("for 2023-05-01T00:00:00Z → 2023-06-01T00:00:00Z")
+
+
+def test_dbt_options_keep_dbt_names_and_extra_arguments_pass_verbatim(project: Path) -> None:
+    payload = dry_run(
+        project,
+        "--period", "2023-05",
+        "-t", "prod", "-s", "fct_orders+", "--select", "tag:daily", "--exclude", "slow",
+        "--full-refresh", "--threads", "3", "--vars", "{a: 1}", "--command", "run",
+        "-q", "--", "--fail-fast", "--warn-error",
+    )  # fmt: skip
+    command = payload["dbt_command"]
+    assert command[:3] == ["dbt", "--quiet", "run"]
+    joined = " ".join(command)
+    for fragment in (
+        f"--project-dir {project.resolve()}",
+        f"--profiles-dir {project.resolve()}",
+        "--target prod",
+        "--select fct_orders+ --select tag:daily",
+        "--exclude slow",
+        "--full-refresh",
+        "--threads 3",
+        "--vars {a: 1}",
+    ):
+        assert fragment in joined
+    assert command[-2:] == ["--fail-fast", "--warn-error"]
+
+
+def test_dbt_env_vars_are_honoured(project: Path) -> None:
+    result = invoke(
+        "--dry-run", "--json", "--period", "2023-05",
+        env={"DBT_PROJECT_DIR": str(project), "DBT_TARGET": "ci"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    command = " ".join(json.loads(result.stdout)["dbt_command"])
+    assert f"--project-dir {project.resolve()}" in command
+    assert "--target ci" in command
+
+
+def test_timezone_option_reads_naive_times_in_that_zone(project: Path) -> None:
+    payload = dry_run(project, "--period", "2023-05-01", "--timezone", "Europe/Berlin")
+    assert (payload["period_start"], payload["period_end"]) == (
+        "2023-04-30T22:00:00Z",
+        "2023-05-01T22:00:00Z",
+    )
+
+
+def test_timezone_comes_from_the_environment_then_the_project(project: Path) -> None:
+    from_env = dry_run(
+        project, "--period", "2023-05-01", env={"ETL_SESSION_TIMEZONE": "Asia/Kolkata"}
+    )
+    assert from_env["period_start"] == "2023-04-30T18:30:00Z"
+
+    (project / "dbt_project.yml").write_text(
+        "name: shop\nprofile: shop\nvars:\n  etl_session_timezone: America/New_York\n"
+    )
+    from_project = dry_run(project, "--period", "2023-05-01", env={"ETL_SESSION_TIMEZONE": ""})
+    assert from_project["period_start"] == "2023-05-01T04:00:00Z"
+
+    explicit = dry_run(
+        project, "--period", "2023-05-01", "--timezone", "UTC",
+        env={"ETL_SESSION_TIMEZONE": "Asia/Kolkata"},
+    )  # fmt: skip
+    assert explicit["period_start"] == "2023-05-01T00:00:00Z"
+
+
+def test_dry_run_without_a_period_says_where_it_would_continue(project: Path) -> None:
+    result = invoke("--project-dir", str(project), "--dry-run")
+    assert result.exit_code == 0
+    assert "from the end of the last successful session to today" in result.stdout
