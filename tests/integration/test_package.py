@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from warehouse import Warehouse
+from warehouse import INTEGRATION_PROJECT, Warehouse, copy_project, install_packages
 
 pytestmark = pytest.mark.integration
 
 MAY = ("2023-05-01T00:00:00Z", "2023-06-01T00:00:00Z")
 JUNE = ("2023-06-01T00:00:00Z", "2023-07-01T00:00:00Z")
+DAY = ("2023-02-01T00:00:00Z", "2023-02-02T00:00:00Z")
 
 EVENTS = [
     (1, "2023-04-30 23:59:59", 1.0),
@@ -220,3 +223,79 @@ def test_closing_a_closed_session_changes_nothing(warehouse: Warehouse) -> None:
     )
 
     assert sessions(warehouse) == [before]
+
+
+def test_without_the_strategy_shim_the_error_points_to_the_fix(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    project = copy_project(INTEGRATION_PROJECT, tmp_path / "no_shim")
+    (project / "macros" / "etl_period.sql").unlink()
+    install_packages(project, warehouse.env())
+    no_shim = Warehouse(warehouse.name, warehouse.workdir, warehouse.pg, project_dir=project)
+    warehouse.insert_events(EVENTS)
+
+    run = no_shim.dbt("build", period=MAY, check=False)
+
+    assert run.returncode != 0
+    assert "model.etl_it.fct_events uses incremental_strategy='etl_period'" in run.output
+    assert "get_incremental_etl_period_sql(arg_dict)" in run.output
+    assert "etl_session.get_etl_period_sql(arg_dict)" in run.output
+    assert not warehouse.table_exists("analytics", "fct_events")
+
+
+def test_postgres_reads_a_period_through_the_index(postgres_warehouse: Warehouse) -> None:
+    warehouse = postgres_warehouse
+    warehouse.execute(
+        "insert into raw.events select g, timestamp '2023-01-01' + g * interval '1 minute', 1"
+        " from generate_series(1, 200000) as g"
+    )
+    warehouse.execute("create index events_occurred_at_idx on raw.events (occurred_at)")
+    warehouse.execute("analyze raw.events")
+
+    warehouse.dbt("compile", "--select", "stg_events", period=DAY)
+
+    compiled = next((warehouse.workdir / "target" / "compiled").rglob("stg_events.sql"))
+    sql = compiled.read_text()
+    assert "occurred_at >= cast('2023-02-01 00:00:00' as timestamp)" in sql
+    plan = "\n".join(row[0] for row in warehouse.query(f"explain {sql}"))
+    assert "events_occurred_at_idx" in plan, plan
+    assert "Seq Scan" not in plan, plan
+
+
+def test_per_node_results_are_written_one_statement_per_chunk(
+    duckdb_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # One adapter is enough: both use the same default__ insert macro.
+    warehouse = duckdb_warehouse
+    project = copy_project(INTEGRATION_PROJECT, tmp_path / "many_models")
+    for index in range(250):
+        (project / "models" / f"generated_{index:03d}.sql").write_text(f"select {index} as n\n")
+    install_packages(project, warehouse.env())
+    many = Warehouse(warehouse.name, warehouse.workdir, warehouse.pg, project_dir=project)
+    warehouse.insert_events(EVENTS)
+
+    run = many.dbt(
+        "run",
+        "--select",
+        "generated_*",
+        "--vars",
+        "{etl_session_results_chunk_size: 100}",
+        "--log-format",
+        "json",
+        "--log-level",
+        "debug",
+        period=MAY,
+    )
+
+    statements = [
+        event["data"]["sql"]
+        for event in run.events()
+        if event["info"]["name"] == "SQLQuery"
+        and "etl_session_results" in event["data"].get("sql", "")
+        and "insert into" in event["data"].get("sql", "").lower()
+    ]
+    inserts = sum(sql.lower().count("insert into") for sql in statements)
+    assert inserts == 3  # 250 nodes in chunks of 100
+    assert len(statements) == 1  # ...sent together with the close, in one transaction
+    [(count,)] = warehouse.query("select count(*) from analytics.etl_session_results")
+    assert count == 250
