@@ -143,7 +143,10 @@ class Warehouse:
         conn = self.pg.connect()
         try:
             with conn.cursor() as cur:
-                cur.execute(sql.replace("?", "%s"), tuple(params or ()))
+                if params:
+                    cur.execute(sql.replace("?", "%s"), tuple(params))
+                else:  # no parameters: a literal % in the SQL stays as written
+                    cur.execute(sql)
                 return cur.fetchall() if cur.description else []
         finally:
             conn.close()
