@@ -10,21 +10,30 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from etl_session.errors import UsageError
 from etl_session.period import Period, resolve_period
+from etl_session.project import (
+    DbtProject,
+    Warehouse,
+    check_vars,
+    load_project,
+    sigint_deferred,
+)
 from etl_session.results import ERROR, SUCCESS, NodeResult, SessionOutcome, aborted, outcome_of
+
+if TYPE_CHECKING:
+    from etl_session.dbt_invoke import Invocation
 
 EXIT_SUCCESS = 0
 EXIT_FAILED = 1
@@ -118,149 +127,29 @@ class SessionResult:
         }
 
 
-@dataclass(frozen=True)
-class _Project:
-    """What etl-run reads from the user's dbt project before running anything."""
-
-    directory: Path
-    name: str
-    profiles_dir: Path | None
-    packages_dir: Path
-    timezone_var: str | None
-    declares_packages: bool
-    profile: str | None = None
-    package_vars: Mapping[str, Any] = field(default_factory=dict)
-    locked_packages: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _load_project(options: RunOptions) -> _Project:
-    directory = Path(options.project_dir).expanduser().resolve()
-    project_file = directory / "dbt_project.yml"
-    if not project_file.is_file():
-        raise UsageError(
-            f"no dbt_project.yml in {directory}: "
-            "run etl-run inside a dbt project or pass --project-dir"
-        )
-    try:
-        project = yaml.safe_load(project_file.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{project_file} is not valid YAML: {' '.join(str(exc).split())}") from exc
-    if not isinstance(project, dict) or not project.get("name"):
-        raise UsageError(f"{project_file} has no project name")
-
-    profiles_dir: Path | None = None
-    if options.profiles_dir is not None:
-        profiles_dir = Path(options.profiles_dir).expanduser().resolve()
-    elif os.environ.get("DBT_PROFILES_DIR"):
-        profiles_dir = Path(os.environ["DBT_PROFILES_DIR"]).expanduser().resolve()
-    elif (directory / "profiles.yml").is_file():
-        profiles_dir = directory
-    if profiles_dir is not None and not (profiles_dir / "profiles.yml").is_file():
-        raise UsageError(f"no profiles.yml in {profiles_dir}: pass --profiles-dir")
-
-    packages_dir = directory / str(project.get("packages-install-path", "dbt_packages"))
-    declares = any((directory / name).is_file() for name in ("packages.yml", "dependencies.yml"))
-    locked: list[str] = []
-    lock_file = directory / "package-lock.yml"
-    if lock_file.is_file():
-        with contextlib.suppress(yaml.YAMLError, AttributeError, TypeError):
-            for entry in (yaml.safe_load(lock_file.read_text()) or {}).get("packages", []):
-                if isinstance(entry, dict) and entry.get("name"):
-                    locked.append(str(entry["name"]))
-    project_vars = project.get("vars") if isinstance(project.get("vars"), dict) else {}
-    timezone_var = project_vars.get("etl_session_timezone") if project_vars else None
-    return _Project(
-        directory=directory,
-        name=str(project["name"]),
-        profiles_dir=profiles_dir,
-        packages_dir=packages_dir,
-        timezone_var=str(timezone_var) if timezone_var else None,
-        declares_packages=declares,
-        profile=str(project["profile"]) if project.get("profile") else None,
-        package_vars={
-            key: value
-            for key, value in (project_vars or {}).items()
-            if isinstance(key, str) and key.startswith("etl_session")
-        },
-        locked_packages=tuple(locked),
-    )
-
-
-def _check_vars(text: str | None) -> None:
-    if text is None:
-        return
-    try:
-        parsed = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        problem = " ".join(str(exc).split())
-        raise UsageError(f"--vars is not valid YAML: {problem}") from exc
-    if not isinstance(parsed, dict):
-        raise UsageError(f"--vars must be a YAML mapping such as '{{key: value}}', not {text!r}")
-
-
-def _timezone(options: RunOptions, project: _Project) -> str:
+def _timezone(options: RunOptions, project: DbtProject) -> str:
     return (
         options.timezone or os.environ.get("ETL_SESSION_TIMEZONE") or project.timezone_var or "UTC"
     )
 
 
-def _dbt_flags(options: RunOptions, project: _Project) -> list[str]:
-    """The flags every dbt call of one load shares (the same project, profile and target)."""
-    flags = ["--project-dir", str(project.directory)]
-    if project.profiles_dir is not None:
-        flags += ["--profiles-dir", str(project.profiles_dir)]
-    if options.target:
-        flags += ["--target", options.target]
-    if options.vars:
-        flags += ["--vars", options.vars]
-    return flags
-
-
-def _needs_deps(project: _Project) -> bool:
-    if not project.declares_packages:
-        return False
-    if not project.locked_packages:
-        return not project.packages_dir.is_dir() or not any(project.packages_dir.iterdir())
-    return any(not (project.packages_dir / name).exists() for name in project.locked_packages)
-
-
-@contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Let a repair finish even if Ctrl-C is pressed again: a session must not stay running."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: signals are not ours to manage
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+def _warehouse(options: RunOptions, project: DbtProject) -> Warehouse:
+    return Warehouse(project, target=options.target, vars=options.vars)
 
 
 def _quiet(options: RunOptions) -> list[str]:
     return ["--quiet"] if options.quiet else []
 
 
-def _operation(options: RunOptions, project: _Project, macro: str, args: Mapping[str, Any]) -> Any:
-    from etl_session import dbt_invoke
-
-    return dbt_invoke.invoke(
-        [
-            # The runner's own operations report through the summary, not dbt's console.
-            "--log-level",
-            "none",
-            "run-operation",
-            f"etl_session.{macro}",
-            "--args",
-            json.dumps(dict(args)),
-            *_dbt_flags(options, project),
-        ],
-        stdout_to_stderr=options.logs_to_stderr,
+def _operation(
+    options: RunOptions, project: DbtProject, macro: str, args: Mapping[str, Any]
+) -> Invocation:
+    return _warehouse(options, project).operation(
+        macro, args, stdout_to_stderr=options.logs_to_stderr
     )
 
 
-def _default_period(options: RunOptions, project: _Project, timezone: str) -> Period | str:
+def _default_period(options: RunOptions, project: DbtProject, timezone: str) -> Period | str:
     """[end of the last successful session, start of today): a Period, or why there is none."""
     today = resolve_period("today", timezone=timezone, now=options.now).start
     found = _operation(
@@ -300,8 +189,8 @@ def run_with(options: RunOptions) -> SessionResult:
         raise UsageError(f"--command must be one of {', '.join(COMMANDS)}, not {options.command!r}")
     if options.threads is not None and options.threads < 1:
         raise UsageError(f"--threads must be at least 1, not {options.threads}")
-    project = _load_project(options)
-    _check_vars(options.vars)
+    project = load_project(options.project_dir, options.profiles_dir)
+    check_vars(options.vars)
     timezone = _timezone(options, project)
     period = (
         resolve_period(options.period, timezone=timezone, now=options.now)
@@ -312,7 +201,7 @@ def run_with(options: RunOptions) -> SessionResult:
         # Validates the zone even when the period comes from the warehouse.
         resolve_period("today", timezone=timezone, now=options.now)
 
-    command = [options.command, *_dbt_flags(options, project)]
+    command = [options.command, *_warehouse(options, project).flags()]
     for selector in options.select:
         command += ["--select", selector]
     for selector in options.exclude:
@@ -337,9 +226,9 @@ def run_with(options: RunOptions) -> SessionResult:
 
     from etl_session import dbt_invoke
 
-    if _needs_deps(project):
+    if project.needs_deps():
         deps = dbt_invoke.invoke(
-            [*_quiet(options), "deps", *_dbt_flags(options, project)[:4]],
+            [*_quiet(options), "deps", *Warehouse(project).flags()],
             stdout_to_stderr=options.logs_to_stderr,
         )
         if not deps.success:
@@ -388,10 +277,10 @@ def _nothing_ran(
 
 def _finish(
     options: RunOptions,
-    project: _Project,
+    project: DbtProject,
     period: Period,
     run_id: str,
-    invocation: Any,
+    invocation: Invocation,
     started: float,
     command: Sequence[str],
 ) -> SessionResult:
@@ -414,7 +303,7 @@ def _finish(
     if opened and (closed is None or (status == SUCCESS and not outcome.succeeded)):
         # The on-run-end hook did not close the session (Ctrl-C, crash, failed hook), or closed
         # it as success before something else failed: close it through the package.
-        with _sigint_deferred():
+        with sigint_deferred():
             repaired = _operation(
                 options,
                 project,
@@ -442,7 +331,7 @@ def _finish(
     elif not opened and invocation.compile_error:
         # dbt could not start (a compile error, say): record the attempt when the warehouse is
         # reachable, so the sessions table shows it.
-        with _sigint_deferred():
+        with sigint_deferred():
             recorded = _record_attempt(options, project, period, run_id, outcome.message)
         if recorded is not None:
             session_id = int(recorded["session_id"])
@@ -464,7 +353,7 @@ def _finish(
 
 
 def _record_attempt(
-    options: RunOptions, project: _Project, period: Period, run_id: str, reason: str
+    options: RunOptions, project: DbtProject, period: Period, run_id: str, reason: str
 ) -> Mapping[str, Any] | None:
     """Record a load that could not start as an `error` session; None when that is impossible.
 

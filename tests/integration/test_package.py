@@ -299,3 +299,24 @@ def test_per_node_results_are_written_one_statement_per_chunk(
     assert len(statements) == 1  # ...sent together with the close, in one transaction
     [(count,)] = warehouse.query("select count(*) from analytics.etl_session_results")
     assert count == 250
+
+
+def test_the_tables_go_where_the_vars_say(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+
+    warehouse.dbt(
+        "build",
+        "--vars",
+        "{etl_session_schema: etl_audit, etl_sessions_table: loads, "
+        "etl_session_results_table: load_nodes}",
+        period=MAY,
+    )
+
+    assert warehouse.table_exists("etl_audit", "loads")
+    assert warehouse.table_exists("etl_audit", "load_nodes")
+    assert not warehouse.table_exists("analytics", "etl_sessions")
+    [(session_id, status)] = warehouse.query("select session_id, status from etl_audit.loads")
+    assert status == "success"
+    assert {row[0] for row in facts(warehouse)} == {session_id}
+    history = warehouse.query("select session_id, status from analytics.etl_session_history")
+    assert history == [(session_id, "success")]

@@ -45,7 +45,9 @@ def test_the_readme_main_job_loads_may_into_the_example(tmp_path: Path) -> None:
             " count(*) filter (where ordered_at < '2023-05-01' or ordered_at >= '2023-06-01')"
             " from analytics.fct_orders"
         ).fetchall()
+        [(days,)] = conn.execute("select count(*) from analytics.agg_daily_revenue").fetchall()
     finally:
         conn.close()
     assert (sessions, status) == (1, "success")
     assert orders > 0 and stamped == 1 and outside == 0
+    assert days == 31  # the date-typed etl_period model: exactly May's days

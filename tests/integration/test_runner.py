@@ -212,3 +212,49 @@ def test_dry_run_touches_nothing(warehouse: Warehouse) -> None:
     assert "would run dbt build" in run.stdout
     assert session_rows(warehouse) == []
     assert not warehouse.table_exists("analytics", "fct_events")
+
+
+def test_an_unknown_target_exits_2_and_touches_nothing(warehouse: Warehouse) -> None:
+    run = warehouse.etl_run("--period", "2023-05", "--target", "nope", "-q")
+
+    assert run.returncode == 2, run.output
+    assert "does not have a target named 'nope'" in run.output
+    assert "Traceback" not in run.output
+    assert session_rows(warehouse) == []
+
+
+def test_the_python_api_returns_the_session_result(
+    postgres_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import etl_session
+
+    wh = postgres_warehouse
+    wh.insert_events(EVENTS)
+    for key, value in wh.env().items():
+        monkeypatch.setenv(key, value)
+
+    result = etl_session.run(
+        period="[2023-05-01, 2023-05-31]",
+        project_dir=str(INTEGRATION_PROJECT),
+        target="postgres",
+        source="api",
+        quiet=True,
+    )
+
+    assert (result.status, result.exit_code, result.ok) == ("success", 0, True)
+    assert str(result.period) == "2023-05-01T00:00:00Z → 2023-06-01T00:00:00Z"
+    [session] = session_rows(wh)
+    assert (result.session_id, "success", "api") == (session[0], session[1], session[3])
+    fact = next(node for node in result.nodes if node.node_id == "model.etl_it.fct_events")
+    assert (fact.status, fact.rows_affected) == ("success", 2)
+    assert result.summary().startswith(f"session {result.session_id} success · ")
+
+
+def test_the_python_api_raises_for_bad_input_before_anything_runs(
+    postgres_warehouse: Warehouse,
+) -> None:
+    import etl_session
+
+    with pytest.raises(etl_session.PeriodError, match="is before its start"):
+        etl_session.run(period="[2023-05-02, 2023-05-01]", project_dir=str(INTEGRATION_PROJECT))
+    assert session_rows(postgres_warehouse) == []
