@@ -108,26 +108,23 @@ class _Cluster:
             "--no-sync",
             "--locale=C",
         )
+        self._start()
+
+    def _start(self) -> None:
         options = (
             f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
         )
+        # -l matters: a server without a log file would hold our captured stdout open forever.
+        log = str(self.workdir / "log")
         self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.workdir / "log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
+            "pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "-t", "60", "start"
         )
 
     def restart(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "restart")
+        """Stop (dropping every connection) and start again on the same port."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        self._start()
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):

@@ -6,16 +6,20 @@
     environment variable etl-run sets.
 -#}
 
-{%- macro _setting(var_name, env_name) -%}
+{%- macro _setting(var_name, env_name, strip=true) -%}
+    {#- `strip=false` keeps a label exactly as given (only an all-blank value counts as unset). -#}
     {%- set from_var = var(var_name, none) -%}
     {%- if from_var is not none and from_var | string | trim != '' -%}
-        {{ return(from_var | string | trim) }}
+        {{ return(from_var | string | trim if strip else from_var | string) }}
     {%- endif -%}
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set from_env = env_var(env_name, '') | trim -%}
-    {{ return(from_env if from_env != '' else none) }}
+    {%- set from_env = env_var(env_name, '') -%}
+    {%- if from_env | trim == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(from_env | trim if strip else from_env) }}
 {%- endmacro -%}
 
 
@@ -47,9 +51,11 @@
         'period_start': none,
         'period_end': none,
         'run_id': etl_session._setting('etl_run_id', 'ETL_SESSION_RUN_ID') or invocation_id,
-        'source': etl_session._setting('etl_source', 'ETL_SESSION_SOURCE') or project_name,
+        'source': etl_session._setting('etl_source', 'ETL_SESSION_SOURCE', strip=false) or project_name,
         'target': target.name,
         'command': flags.WHICH,
+        'runner_host': etl_session._setting('etl_runner_host', 'ETL_SESSION_HOST'),
+        'runner_pid': etl_session._setting('etl_runner_pid', 'ETL_SESSION_PID'),
     } -%}
     {%- if start_text is not none or end_text is not none -%}
         {%- if start_text is none or end_text is none -%}

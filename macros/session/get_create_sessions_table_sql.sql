@@ -29,6 +29,9 @@
         nodes_ok integer,
         nodes_error integer,
         nodes_skipped integer,
+        runner_host text,
+        runner_pid integer,
+        cleanup text,
         check (period_start < period_end)
     );
     create index if not exists {{ relation.identifier }}_target_period_idx
@@ -54,6 +57,9 @@
         nodes_ok integer,
         nodes_error integer,
         nodes_skipped integer,
+        runner_host varchar,
+        runner_pid integer,
+        cleanup varchar,
         check (period_start < period_end)
     );
 {%- endmacro -%}

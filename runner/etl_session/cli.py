@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any
 
@@ -78,6 +79,16 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
     help="The dbt command to run.",
 )
 @click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    is_flag=False,
+    flag_value=math.inf,
+    default=None,
+    metavar="[SECONDS]",
+    help="When a load of an overlapping period is running, wait for it (up to SECONDS, or "
+    "without limit) instead of exiting with code 2.",
+)
+@click.option(
     "--dry-run",
     is_flag=True,
     help="Resolve the period and print what would run; touches nothing, needs no warehouse.",
@@ -101,6 +112,7 @@ def cli(
     threads: int | None,
     vars_: str | None,
     command: str,
+    wait: float | None,
     dry_run: bool,
     as_json: bool,
     quiet: bool,
@@ -123,6 +135,7 @@ def cli(
         timezone=timezone,
         quiet=quiet,
         dry_run=dry_run,
+        wait=wait,
         logs_to_stderr=as_json,
     )
     try:

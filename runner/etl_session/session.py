@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import tempfile
 import time
 import uuid
@@ -64,6 +65,8 @@ class RunOptions:
     timezone: str | None = None
     quiet: bool = False
     dry_run: bool = False
+    #: Seconds to wait while an overlapping load runs; None: do not wait; math.inf: no limit.
+    wait: float | None = None
     #: Send dbt's log lines to stderr (etl-run --json keeps stdout for the JSON object).
     logs_to_stderr: bool = False
     now: datetime | None = None
@@ -249,17 +252,98 @@ def run_with(options: RunOptions) -> SessionResult:
             )
         period = found
 
-    run_id = uuid.uuid4().hex
-    context = {
-        "ETL_SESSION_PERIOD_START": period.start_iso,
-        "ETL_SESSION_PERIOD_END": period.end_iso,
-        "ETL_SESSION_RUN_ID": run_id,
-        "ETL_SESSION_SOURCE": options.source or project.name,
-    }
-    invocation = dbt_invoke.invoke(
-        command, context=context, stdout_to_stderr=options.logs_to_stderr
-    )
-    return _finish(options, project, period, run_id, invocation, started, command)
+    deadline = None if options.wait is None else time.monotonic() + options.wait
+    retries_after_abandon = 3
+    while True:
+        run_id = uuid.uuid4().hex
+        context = {
+            "ETL_SESSION_PERIOD_START": period.start_iso,
+            "ETL_SESSION_PERIOD_END": period.end_iso,
+            "ETL_SESSION_RUN_ID": run_id,
+            "ETL_SESSION_SOURCE": options.source or project.name,
+            "ETL_SESSION_HOST": socket.gethostname(),
+            "ETL_SESSION_PID": str(os.getpid()),
+        }
+        invocation = dbt_invoke.invoke(
+            command, context=context, stdout_to_stderr=options.logs_to_stderr
+        )
+        overlap = invocation.announced("overlap")
+        busy = overlap is not None and invocation.announced("opened") is None
+        if not busy and not _warehouse_locked(invocation):
+            break
+        blocking = list(overlap.get("blocking", [])) if overlap else []
+        if blocking and retries_after_abandon > 0 and _close_abandoned(options, project, blocking):
+            retries_after_abandon -= 1
+            continue  # the blocking load was dead: try again at once
+        if deadline is not None and time.monotonic() < deadline:
+            time.sleep(max(0.0, min(WAIT_POLL_SECONDS, deadline - time.monotonic())))
+            continue
+        reason = invocation.error or "the warehouse is busy"
+        if blocking:
+            first = blocking[0]
+            reason = (
+                f"the period overlaps running session {first.get('session_id')} "
+                f"({first.get('period_start')} → {first.get('period_end')}, started "
+                f"{first.get('started')}, host {first.get('host')}, pid {first.get('pid')}): "
+                "wait for it, or use --wait"
+            )
+        return _nothing_ran(reason, period, started, command)
+
+    result = _finish(options, project, period, run_id, invocation, started, command)
+    opened = invocation.announced("opened")
+    if opened and opened.get("others"):
+        # Running sessions of this source and target whose etl-run died: close them now.
+        _close_abandoned(options, project, list(opened["others"]))
+    return result
+
+
+WAIT_POLL_SECONDS = 2.0
+
+
+def _warehouse_locked(invocation: Invocation) -> bool:
+    """DuckDB lets one process write a file: another etl-run holds it."""
+    return not invocation.ran and "Could not set lock on file" in (invocation.error or "")
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process runs on this machine (a zombie, killed but not reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def _close_abandoned(
+    options: RunOptions, project: DbtProject, sessions: Sequence[Mapping[str, Any]]
+) -> bool:
+    """Close, as error 'abandoned', the running sessions whose etl-run is gone from this host.
+
+    Only a process on this host can be checked; a session of another host, or one whose pid is
+    alive, is never touched. Returns whether any session was closed.
+    """
+    here = socket.gethostname()
+    closed = False
+    for session in sessions:
+        pid = session.get("pid")
+        if session.get("host") != here or not isinstance(pid, int) or pid == os.getpid():
+            continue
+        if _process_alive(pid):
+            continue
+        with sigint_deferred():
+            ended = _operation(
+                options,
+                project,
+                "end_session",
+                {"run_id": session["run_id"], "status": ERROR, "message": "abandoned"},
+            )
+        closed = closed or ended.announced("closed") is not None
+    return closed
 
 
 def _nothing_ran(
@@ -289,7 +373,9 @@ def _finish(
     if invocation.interrupted:
         outcome, exit_code = aborted("interrupted", nodes), EXIT_INTERRUPTED
     elif not invocation.ran:
-        outcome, exit_code = aborted(invocation.error or "dbt did not run"), EXIT_NOTHING_RAN
+        outcome = aborted(invocation.error or "dbt did not run", nodes)
+        # Once the session was opened the load did run (and failed): exit 1, not 2.
+        exit_code = EXIT_FAILED if invocation.announced("opened") else EXIT_NOTHING_RAN
     else:
         outcome = outcome_of(nodes)
         if not invocation.success and outcome.succeeded:
@@ -328,7 +414,7 @@ def _finish(
                 outcome,
                 message=f"{outcome.message}; the session could not be closed: {repaired.error}",
             )
-    elif not opened and invocation.compile_error:
+    elif not opened and invocation.compile_error and not invocation.announced("overlap"):
         # dbt could not start (a compile error, say): record the attempt when the warehouse is
         # reachable, so the sessions table shows it.
         with sigint_deferred():

@@ -1,0 +1,9 @@
+{%- macro get_count_session_rows_sql(relation, session_id) -%}
+    {{ return(adapter.dispatch('get_count_session_rows_sql', 'etl_session')(relation, session_id)) }}
+{%- endmacro -%}
+
+{%- macro default__get_count_session_rows_sql(relation, session_id) -%}
+    select count(*)
+    from {{ relation }}
+    where session_id = {{ etl_session._number(session_id) }}
+{%- endmacro -%}

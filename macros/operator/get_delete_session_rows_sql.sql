@@ -1,0 +1,8 @@
+{%- macro get_delete_session_rows_sql(relation, session_id) -%}
+    {{ return(adapter.dispatch('get_delete_session_rows_sql', 'etl_session')(relation, session_id)) }}
+{%- endmacro -%}
+
+{%- macro default__get_delete_session_rows_sql(relation, session_id) -%}
+    delete from {{ relation }}
+    where session_id = {{ etl_session._number(session_id) }}
+{%- endmacro -%}

@@ -1,0 +1,400 @@
+"""etl-session: the operators' command line. A thin layer over `etl_session.operator`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import click
+
+from etl_session import __version__
+from etl_session import operator as ops
+from etl_session.errors import EtlSessionError
+from etl_session.results import NodeResult, one_line
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+#: The columns of `etl-session list`.
+LIST_COLUMNS = (
+    "id", "source → target", "period", "status", "started", "duration", "ok/error/skipped"
+)  # fmt: skip
+
+
+class NothingChanged(click.ClickException):
+    """A user's mistake or an unusable environment: one line, no traceback, exit code 2."""
+
+    exit_code = 2
+
+
+class OperationFailed(click.ClickException):
+    """An operation ran and failed: exit code 1."""
+
+    exit_code = 1
+
+
+class Interrupted(click.ClickException):
+    """Ctrl-C: exit code 130."""
+
+    exit_code = 130
+
+
+def _fail(exc: EtlSessionError) -> click.ClickException:
+    kind = {1: OperationFailed, 130: Interrupted}.get(exc.exit_code, NothingChanged)
+    return kind(str(exc))
+
+
+def _stdin_is_tty() -> bool:
+    return sys.stdin.isatty()
+
+
+def dbt_options(func: F) -> F:
+    """The options every subcommand that reaches the warehouse shares, with dbt's names."""
+    options = [
+        click.option(
+            "--project-dir",
+            envvar="DBT_PROJECT_DIR",
+            default=".",
+            show_default=True,
+            type=click.Path(file_okay=False),
+            help="The dbt project whose sessions to read ($DBT_PROJECT_DIR).",
+        ),
+        click.option(
+            "--profiles-dir",
+            envvar="DBT_PROFILES_DIR",
+            type=click.Path(file_okay=False),
+            help="Folder of profiles.yml ($DBT_PROFILES_DIR). Default: the project folder when "
+            "it has one, else dbt's default.",
+        ),
+        click.option(
+            "-t", "--target", envvar="DBT_TARGET", help="dbt target to connect to ($DBT_TARGET)."
+        ),
+        click.option(
+            "--vars",
+            "vars_",
+            metavar="YAML",
+            help="dbt vars, as a YAML mapping (e.g. where the sessions tables live).",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _connection(
+    project_dir: str, profiles_dir: str | None, target: str | None, vars_: str | None
+) -> dict[str, Any]:
+    return {
+        "project_dir": project_dir,
+        "profiles_dir": profiles_dir,
+        "target": target,
+        "vars": vars_,
+    }
+
+
+@click.group(
+    "etl-session",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="Exit codes: 0 ok; 1 an operation ran and failed; 2 usage, configuration or "
+    "connection error (nothing changed); 130 interrupted.",
+)
+@click.version_option(__version__, prog_name="etl-session", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Inspect ETL sessions and clean up after failed loads."""
+
+
+@cli.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(ops.STATUSES),
+    help="Only sessions with this status.",
+)
+@click.option(
+    "--session-target",
+    metavar="NAME",
+    help="Only sessions recorded for this dbt target (-t is the target to connect to).",
+)
+@click.option("--since", metavar="DATE", help="Only sessions started on or after this UTC day.")
+@click.option("--until", metavar="DATE", help="Only sessions started on or before this UTC day.")
+@click.option(
+    "--limit",
+    type=int,
+    default=ops.DEFAULT_LIMIT,
+    show_default=True,
+    help="At most this many sessions, newest first.",
+)
+@dbt_options
+def list_command(
+    status: str | None,
+    session_target: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    project_dir: str,
+    profiles_dir: str | None,
+    target: str | None,
+    vars_: str | None,
+    as_json: bool,
+) -> None:
+    """Recent sessions as a table, newest first. Dates are YYYY-MM-DD."""
+    try:
+        found = ops.list_sessions(
+            status=status,
+            target_name=session_target,
+            since=since,
+            until=until,
+            limit=limit,
+            **_connection(project_dir, profiles_dir, target, vars_),
+        )
+    except EtlSessionError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        _print_json([session.as_dict() for session in found.sessions])
+        return
+    if not found.table_exists:
+        click.echo(f"no sessions yet: {found.table} does not exist")
+        return
+    if not found.sessions:
+        click.echo("no sessions")
+        return
+    rows = [
+        (
+            str(session.session_id),
+            f"{session.source} → {session.target}",
+            str(session.period) if session.period else "-",
+            session.status,
+            _seconds(ops.iso(session.started)),
+            _short_duration(session.duration),
+            _counts(session.nodes_ok, session.nodes_error, session.nodes_skipped),
+        )
+        for session in found.sessions
+    ]
+    for line in _table(LIST_COLUMNS, rows, right=(0,)):
+        click.echo(line)
+
+
+@cli.command("show")
+@click.argument("session_id", metavar="ID", type=int)
+@dbt_options
+def show_command(
+    session_id: int,
+    project_dir: str,
+    profiles_dir: str | None,
+    target: str | None,
+    vars_: str | None,
+    as_json: bool,
+) -> None:
+    """One session with all its fields, its per-node results and its error message."""
+    try:
+        detail = ops.show_session(
+            session_id, **_connection(project_dir, profiles_dir, target, vars_)
+        )
+    except EtlSessionError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        _print_json(detail.as_dict())
+        return
+    session = detail.session
+    click.echo(f"session {session.session_id} {session.status}")
+    fields = session.as_dict()
+    fields["duration_seconds"] = _short_duration(session.duration)
+    fields["message"] = _message(session.message)
+    width = max(len(name) for name in fields)
+    for name, value in fields.items():
+        label = "duration" if name == "duration_seconds" else name
+        click.echo(f"  {label:<{width}}  {'-' if value is None else value}")
+    click.echo(f"results ({len(detail.nodes)} nodes)" if detail.nodes else "results: none")
+    rows = [_node_row(node) for node in detail.nodes]
+    if rows:
+        header = ("node", "type", "status", "time", "rows", "message")
+        for line in _table(header, rows, right=(3, 4), indent="  "):
+            click.echo(line)
+
+
+@cli.command("cleanup")
+@click.argument("session_id", metavar="ID", type=int)
+@click.option("--dry-run", is_flag=True, help="Count the rows per model; change nothing.")
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="Delete without asking. Required when stdin is not a terminal.",
+)
+@dbt_options
+def cleanup_command(
+    session_id: int,
+    dry_run: bool,
+    yes: bool,
+    project_dir: str,
+    profiles_dir: str | None,
+    target: str | None,
+    vars_: str | None,
+    as_json: bool,
+) -> None:
+    """Delete the rows a failed (error) session wrote to every model with a session_id
+    column, in one transaction, and record that on the session."""
+    connection = _connection(project_dir, profiles_dir, target, vars_)
+    ask = not dry_run and not yes
+    if ask and not _stdin_is_tty():
+        raise NothingChanged(
+            "cleanup deletes rows: pass --yes to confirm, or --dry-run to see what it would delete"
+        )
+    try:
+        if ask:
+            plan = ops.cleanup_session(session_id, dry_run=True, **connection)
+            _report_cleanup(plan, err=as_json)
+            question = f"Delete {_rows(plan.rows)} of session {session_id}?"
+            try:
+                confirmed = click.confirm(question, default=False, err=True)
+            except click.Abort:
+                raise Interrupted("interrupted: nothing deleted") from None
+            if not confirmed:
+                click.echo("nothing deleted", err=True)
+                return
+        result = ops.cleanup_session(session_id, dry_run=dry_run, **connection)
+    except EtlSessionError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        _report_cleanup(result)
+
+
+@cli.command("period")
+@click.argument("expr", metavar="EXPR")
+@click.option(
+    "--timezone",
+    metavar="ZONE",
+    help="IANA zone for dates and times without an offset. Default: $ETL_SESSION_TIMEZONE, "
+    "else the project var etl_session_timezone, else UTC.",
+)
+@click.option(
+    "--project-dir",
+    envvar="DBT_PROJECT_DIR",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where to read the var etl_session_timezone from, if it is a dbt project "
+    "($DBT_PROJECT_DIR). Nothing else is read; no warehouse is needed.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def period_command(expr: str, timezone: str | None, project_dir: str, as_json: bool) -> None:
+    """Show the period EXPR resolves to, as etl-run --period would load it."""
+    try:
+        checked = ops.check_period(expr, timezone=timezone, project_dir=project_dir)
+    except EtlSessionError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        _print_json(checked.as_dict())
+        return
+    click.echo(str(checked.period))
+    click.echo(f"  {_describe(checked.period.duration)}, read in {checked.timezone}")
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def _print_json(payload: Any) -> None:
+    click.echo(json.dumps(payload, sort_keys=False))
+
+
+def _report_cleanup(result: ops.CleanupResult, err: bool = False) -> None:
+    verb = "deleted" if result.deleted else "would delete"
+    line = f"session {result.session_id} ({result.status}): {verb} {_rows(result.rows)}"
+    if not result.models:
+        line += ": no model has a session_id column"
+    click.echo(line, err=err)
+    rows = [(model.relation, _rows(model.rows)) for model in result.models]
+    for text in _table(None, rows, right=(1,), indent="  "):
+        click.echo(text, err=err)
+    if result.deleted:
+        click.echo(f"  recorded on the session: {result.cleanup}", err=err)
+
+
+def _node_row(node: NodeResult) -> tuple[str, ...]:
+    return (
+        node.node_id,
+        node.resource_type,
+        node.status,
+        "-" if node.execution_time is None else f"{node.execution_time:.1f} s",
+        "-" if node.rows_affected is None else str(node.rows_affected),
+        one_line(node.message, limit=200) if node.message else "",
+    )
+
+
+def _table(
+    header: Sequence[str] | None,
+    rows: Sequence[Sequence[str]],
+    right: Sequence[int] = (),
+    indent: str = "",
+) -> list[str]:
+    """Columns padded to their widest cell; the last column is not padded."""
+    lines = [list(header)] if header else []
+    lines += [list(row) for row in rows]
+    if not lines:
+        return []
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    out = []
+    for line in lines:
+        cells = []
+        for i, cell in enumerate(line):
+            if i == len(line) - 1 and i not in right:
+                cells.append(cell)
+            elif i in right:
+                cells.append(cell.rjust(widths[i]))
+            else:
+                cells.append(cell.ljust(widths[i]))
+        out.append((indent + "  ".join(cells)).rstrip())
+    return out
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
+def _seconds(text: str | None) -> str:
+    """An ISO instant cut to whole seconds, for a table."""
+    if text is None:
+        return "-"
+    return text.split(".", 1)[0].rstrip("Z") + "Z"
+
+
+def _counts(ok: int | None, error: int | None, skipped: int | None) -> str:
+    if ok is None and error is None and skipped is None:
+        return "-"
+    return "/".join("-" if n is None else str(n) for n in (ok, error, skipped))
+
+
+def _message(text: str | None) -> str | None:
+    return one_line(text, limit=2000) if text else None
+
+
+def _short_duration(delta: timedelta | None) -> str:
+    """A load's run time: `4.1 s`, `2 min 05 s`, `1 h 02 min`; `-` while it runs."""
+    if delta is None:
+        return "-"
+    seconds = delta.total_seconds()
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = int(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def _describe(delta: timedelta) -> str:
+    """A period's length: `31 days`, `23 hours`, `1 day 12 hours 30 minutes`."""
+    seconds = int(delta.total_seconds())
+    parts = []
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}{'' if count == 1 else 's'}")
+    return " ".join(parts) or f"{delta.total_seconds():g} seconds"
+
+
+def main() -> None:
+    cli(prog_name="etl-session")

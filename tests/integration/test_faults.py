@@ -1,0 +1,192 @@
+"""The fault matrix, end to end: whatever fails, no session is left `running` once etl-run has
+exited (after SIGKILL: once the next run has), and rows of earlier successful sessions stay."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from warehouse import INTEGRATION_PROJECT, Warehouse, copy_project, install_packages
+
+pytestmark = pytest.mark.integration
+
+MAY_EVENTS = [(1, "2023-05-01 00:00:00", 1.0), (2, "2023-05-20 10:00:00", 2.0)]
+JUNE_EVENTS = [(3, "2023-06-01 00:00:00", 3.0), (4, "2023-06-15 12:00:00", 4.0)]
+SLOW = "{with_slow: true, slow_seconds: 6, slow_rows: 1000000000}"
+
+
+def facts(wh: Warehouse) -> list[tuple[Any, ...]]:
+    return wh.query(
+        "select session_id, id, occurred_at, amount from analytics.fct_events order by id"
+    )
+
+
+def sessions(wh: Warehouse) -> list[tuple[Any, ...]]:
+    return wh.query(
+        "select session_id, status, message, period_start from analytics.etl_sessions"
+        " order by session_id"
+    )
+
+
+def load_may(wh: Warehouse) -> list[tuple[Any, ...]]:
+    """An earlier successful session whose rows every fault below must leave alone."""
+    wh.insert_events(MAY_EVENTS + JUNE_EVENTS)
+    run = wh.etl_run("--period", "2023-05", "-q")
+    assert run.returncode == 0, run.output
+    return facts(wh)
+
+
+def assert_nothing_lost(wh: Warehouse, may_rows: list[tuple[Any, ...]]) -> None:
+    assert [row for row in facts(wh) if row[1] in {1, 2}] == may_rows
+    assert [row for row in sessions(wh) if row[1] == "running"] == []
+    assert sessions(wh)[0][1] == "success"
+
+
+def start(wh: Warehouse, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        wh.etl_run_command(*args),
+        cwd=wh.workdir,
+        env=wh.env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for_line(proc: subprocess.Popen[str], *fragments: str) -> list[str]:
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if all(fragment in line for fragment in fragments):
+            return seen
+    raise AssertionError("never saw " + repr(fragments) + ":\n" + "".join(seen))
+
+
+def test_a_model_sql_error(warehouse: Warehouse) -> None:
+    may = load_may(warehouse)
+
+    run = warehouse.etl_run("--period", "2023-06", "--vars", "{with_failure: true}", "-q")
+
+    assert run.returncode == 1, run.output
+    assert sessions(warehouse)[-1][1] == "error"
+    assert "model.etl_it.broken" in sessions(warehouse)[-1][2]
+    assert [row[1] for row in facts(warehouse)] == [1, 2, 3, 4]  # fct_events ran before
+    assert_nothing_lost(warehouse, may)
+
+
+def test_a_failing_data_test(warehouse: Warehouse) -> None:
+    may = load_may(warehouse)
+    warehouse.insert_events([(5, "2023-06-20 00:00:00", -5.0)])
+
+    run = warehouse.etl_run("--period", "2023-06", "--vars", "{with_failing_test: true}", "-q")
+
+    assert run.returncode == 1, run.output
+    [*_, (_, status, message, _)] = sessions(warehouse)
+    assert status == "error"
+    assert "test.etl_it.events_have_positive_amounts" in message
+    assert "(fail)" in message
+    assert_nothing_lost(warehouse, may)
+
+
+def test_a_compile_error(warehouse: Warehouse, tmp_path: Path) -> None:
+    may = load_may(warehouse)
+    project = copy_project(INTEGRATION_PROJECT, tmp_path / "broken")
+    (project / "models" / "typo.sql").write_text("select {{ oops( }}\n")
+    install_packages(project, warehouse.env())
+    broken = Warehouse(warehouse.name, warehouse.workdir, warehouse.pg, project_dir=project)
+
+    run = broken.etl_run("--period", "2023-06", "-q")
+
+    assert run.returncode == 2, run.output
+    assert sessions(warehouse)[-1][1] == "error"
+    assert "Compilation Error in model typo" in sessions(warehouse)[-1][2]
+    assert_nothing_lost(warehouse, may)
+    assert [row[1] for row in facts(warehouse)] == [1, 2]
+
+
+def test_an_on_run_end_hook_failing_after_the_close(warehouse: Warehouse) -> None:
+    may = load_may(warehouse)
+
+    run = warehouse.etl_run("--period", "2023-06", "--vars", "{with_failing_hook: true}", "-q")
+
+    assert run.returncode == 1, run.output
+    [*_, (_, status, message, _)] = sessions(warehouse)
+    assert status == "error"  # the hook closed it as success; etl-run corrected it
+    assert "on-run-end" in message
+    assert_nothing_lost(warehouse, may)
+
+
+def test_postgres_restarted_mid_run(postgres_warehouse: Warehouse, pg_cluster: Any) -> None:
+    wh = postgres_warehouse
+    may = load_may(wh)
+    proc = start(wh, "--period", "2023-06", "--vars", SLOW, "-s", "fct_events", "slow")
+    wait_for_line(proc, "START sql table model", "slow")
+
+    pg_cluster.restart()
+    output, _ = proc.communicate(timeout=300)
+
+    assert proc.returncode == 1, output
+    [*_, (_, status, message, _)] = sessions(wh)
+    assert status == "error"
+    assert "connection" in message.lower() or "model.etl_it.slow" in message
+    assert_nothing_lost(wh, may)
+
+
+def test_sigkill_then_the_next_run_closes_the_abandoned_session(warehouse: Warehouse) -> None:
+    may = load_may(warehouse)
+    proc = start(warehouse, "--period", "2023-06", "--vars", SLOW, "-s", "fct_events", "slow")
+    wait_for_line(proc, "START sql table model", "slow")
+
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    time.sleep(0.5)
+    assert sessions(warehouse)[-1][1] == "running"  # nothing could close it
+
+    run = warehouse.etl_run("--period", "2023-06", "-q")
+
+    assert run.returncode == 0, run.output
+    killed, reloaded = sessions(warehouse)[-2:]
+    assert killed[1:3] == ("error", "abandoned")
+    assert reloaded[1] == "success"
+    assert [row[1] for row in facts(warehouse)] == [1, 2, 3, 4]
+    assert_nothing_lost(warehouse, may)
+
+
+def test_a_dead_session_of_another_period_is_closed_by_the_next_run(
+    duckdb_warehouse: Warehouse,
+) -> None:
+    wh = duckdb_warehouse
+    may = load_may(wh)
+    proc = start(wh, "--period", "2023-06", "--vars", SLOW, "-s", "slow")
+    wait_for_line(proc, "START sql table model", "slow")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+
+    run = wh.etl_run("--period", "2023-07", "-q")
+
+    assert run.returncode == 0, run.output
+    assert [row[1] for row in sessions(wh)[1:]] == ["error", "success"]
+    assert sessions(wh)[1][2] == "abandoned"
+    assert_nothing_lost(wh, may)
+
+
+def test_a_session_whose_process_lives_is_never_closed_as_abandoned(
+    postgres_warehouse: Warehouse,
+) -> None:
+    wh = postgres_warehouse
+    load_may(wh)
+    proc = start(wh, "--period", "2023-06", "--vars", SLOW, "-s", "slow")
+    wait_for_line(proc, "START sql table model", "slow")
+
+    run = wh.etl_run("--period", "2023-07", "-q")  # another period: runs beside it
+    output, _ = proc.communicate(timeout=300)
+
+    assert run.returncode == 0, run.output
+    assert proc.returncode == 0, output
+    assert [row[1] for row in sessions(wh)] == ["success", "success", "success"]

@@ -1,0 +1,99 @@
+"""Overlapping loads of the same source and target never run at the same time: tested with
+real processes started within milliseconds of each other."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from warehouse import Warehouse
+
+pytestmark = pytest.mark.integration
+
+EVENTS = [(1, "2023-05-01 00:00:00", 1.0), (2, "2023-06-15 12:00:00", 2.0)]
+SLOW = "{with_slow: true, slow_seconds: 6, slow_rows: 1000000000}"
+
+
+def start(wh: Warehouse, name: str, *args: str) -> subprocess.Popen[str]:
+    """etl-run in its own process, with its own dbt target and log folders."""
+    return subprocess.Popen(
+        wh.etl_run_command(*args),
+        cwd=wh.workdir,
+        env=wh.env(
+            {
+                "DBT_TARGET_PATH": str(wh.workdir / f"target-{name}"),
+                "DBT_LOG_PATH": str(wh.workdir / f"logs-{name}"),
+            }
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def sessions(wh: Warehouse) -> list[tuple[Any, ...]]:
+    return wh.query(
+        "select session_id, status, started, finished from analytics.etl_sessions"
+        " order by session_id"
+    )
+
+
+def test_two_overlapping_loads_started_together_never_run_together(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+    first = start(warehouse, "a", "--period", "2023-05", "--vars", SLOW, "-s", "fct_events", "slow")
+    second = start(
+        warehouse, "b", "--period", "2023-05", "--vars", SLOW, "-s", "fct_events", "slow"
+    )
+
+    outputs = {proc: proc.communicate(timeout=300)[0] for proc in (first, second)}
+
+    codes = sorted(proc.returncode for proc in outputs)
+    assert codes == [0, 2], outputs
+    [(session_id, status, *_)] = sessions(warehouse)
+    assert status == "success"
+    loser = next(output for proc, output in outputs.items() if proc.returncode == 2)
+    if warehouse.name == "postgres":
+        assert f"the period overlaps running session {session_id} " in loser
+    else:  # DuckDB: one process per file, the file lock refuses the second
+        assert "Could not set lock on file" in loser
+    assert "Traceback" not in loser
+
+
+def test_loads_of_other_periods_run_at_the_same_time_on_postgres(
+    postgres_warehouse: Warehouse,
+) -> None:
+    wh = postgres_warehouse
+    wh.insert_events(EVENTS)
+    # Slowed by a data test, which creates no relation: both loads may run it at once.
+    slow = "{with_slow_check: true, slow_seconds: 6}"
+    may = start(wh, "a", "--period", "2023-05", "--vars", slow, "-s", "fct_events", "slow_check")
+    june = start(wh, "b", "--period", "2023-06", "--vars", slow, "-s", "fct_events", "slow_check")
+
+    outputs = [proc.communicate(timeout=300)[0] for proc in (may, june)]
+
+    assert (may.returncode, june.returncode) == (0, 0), outputs
+    (_, s1, started1, finished1), (_, s2, started2, finished2) = sessions(wh)
+    assert (s1, s2) == ("success", "success")
+    assert started1 < finished2 and started2 < finished1  # they ran side by side
+    assert [row[0] for row in wh.query("select id from analytics.fct_events order by id")] == [1, 2]
+
+
+def test_wait_lets_an_overlapping_load_start_when_the_first_ends(warehouse: Warehouse) -> None:
+    warehouse.insert_events(EVENTS)
+    first = start(warehouse, "a", "--period", "2023-05", "--vars", SLOW, "-s", "fct_events", "slow")
+    assert first.stdout is not None
+    for line in first.stdout:
+        if "START sql table model" in line and "slow" in line:
+            break
+
+    waited = warehouse.etl_run("--period", "[2023-05-15, 2023-06-15]", "--wait", "300", "-q")
+    first.communicate(timeout=300)
+
+    assert (first.returncode, waited.returncode) == (0, 0), waited.output
+    (_, s1, _, finished1), (_, s2, started2, _) = sessions(warehouse)
+    assert (s1, s2) == ("success", "success")
+    assert started2 >= finished1
+    assert isinstance(started2, datetime)
