@@ -20,6 +20,8 @@ from etl_session.results import NodeResult, one_line
 ANNOUNCE_PREFIX = "etl_session "
 #: Environment variables this module sets for one invocation and clears afterwards.
 CONTEXT_PREFIX = "ETL_SESSION_"
+#: The events in which `dbt run-operation` reports why a macro failed.
+OPERATION_ERRORS = frozenset({"RunningOperationCaughtError", "RunningOperationUncaughtError"})
 
 
 @dataclass(frozen=True)
@@ -139,8 +141,12 @@ def invoke(
 
     _hide_stack_traces_from_console()
     announcements: list[Mapping[str, Any]] = []
+    caught: list[str] = []
 
     def listen(event: Any) -> None:
+        if getattr(getattr(event, "info", None), "name", None) in OPERATION_ERRORS:
+            # run-operation reports a failing macro only here, not in the returned exception.
+            caught.append(str(getattr(event.data, "exc", "") or ""))
         message = getattr(getattr(event, "data", None), "msg", None)
         if isinstance(message, str) and message.startswith(ANNOUNCE_PREFIX):
             with contextlib.suppress(ValueError):
@@ -158,7 +164,7 @@ def invoke(
         success=bool(outcome.success),
         ran=outcome.result is not None,
         nodes=_node_results(outcome.result),
-        error=_error_text(exception),
+        error=_error_text(exception) or (one_line(caught[-1], limit=2000) if caught else None),
         interrupted=isinstance(exception, KeyboardInterrupt),
         compile_error=_is_compile_error(exception),
         announcements=tuple(announcements),
