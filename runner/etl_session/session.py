@@ -254,6 +254,7 @@ def run_with(options: RunOptions) -> SessionResult:
 
     deadline = None if options.wait is None else time.monotonic() + options.wait
     retries_after_abandon = 3
+    catalog_retries = 2
     while True:
         run_id = uuid.uuid4().hex
         context = {
@@ -267,6 +268,9 @@ def run_with(options: RunOptions) -> SessionResult:
         invocation = dbt_invoke.invoke(
             command, context=context, stdout_to_stderr=options.logs_to_stderr
         )
+        if _catalog_race(invocation) and catalog_retries > 0:
+            catalog_retries -= 1
+            continue  # another load created the same schema or table a moment earlier
         overlap = invocation.announced("overlap")
         busy = overlap is not None and invocation.announced("opened") is None
         if not busy and not _warehouse_locked(invocation):
@@ -298,6 +302,17 @@ def run_with(options: RunOptions) -> SessionResult:
 
 
 WAIT_POLL_SECONDS = 2.0
+
+
+#: Postgres' `create ... if not exists` is not safe against a concurrent create of the same name:
+#: the loser fails on these catalog indexes before anything ran, and simply runs again.
+CATALOG_RACE_MARKERS = ("pg_namespace_nspname_index", "pg_type_typname_nsp_index")
+
+
+def _catalog_race(invocation: Invocation) -> bool:
+    """dbt lost a race creating a schema or table another load created at the same moment."""
+    opened = invocation.announced("opened") is not None
+    return not opened and any(m in (invocation.error or "") for m in CATALOG_RACE_MARKERS)
 
 
 def _warehouse_locked(invocation: Invocation) -> bool:
