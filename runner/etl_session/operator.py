@@ -20,7 +20,7 @@ import yaml
 
 from etl_session.errors import EtlSessionError, UsageError
 from etl_session.period import Period, resolve_period
-from etl_session.project import Warehouse, check_vars, load_project
+from etl_session.project import Warehouse, check_vars, default_timezone, load_project
 from etl_session.results import NodeResult
 
 #: What a session's status can be (the sessions table's check constraint).
@@ -333,8 +333,8 @@ def check_period(
     """Resolve a period as etl-run would: the zone is `timezone`, else $ETL_SESSION_TIMEZONE,
     else the project var etl_session_timezone (when project_dir holds a dbt project), else UTC.
     Needs no warehouse. Raises PeriodError with one line for bad input."""
-    zone = timezone or os.environ.get("ETL_SESSION_TIMEZONE") or _project_timezone(project_dir)
-    zone = zone or "UTC"
+    given = timezone or os.environ.get("ETL_SESSION_TIMEZONE")
+    zone = default_timezone(given, None if given else _project_timezone(project_dir))
     return PeriodCheck(period=resolve_period(text, timezone=zone, now=now), timezone=zone)
 
 

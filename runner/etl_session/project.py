@@ -103,6 +103,12 @@ def load_project(
     )
 
 
+def default_timezone(explicit: str | None, project_var: str | None) -> str:
+    """The zone periods are read in: the option, else $ETL_SESSION_TIMEZONE, else the project
+    var etl_session_timezone, else UTC (one rule for etl-run and etl-session)."""
+    return explicit or os.environ.get("ETL_SESSION_TIMEZONE") or project_var or "UTC"
+
+
 def check_vars(text: str | None) -> None:
     """--vars must be a YAML mapping; a one-line UsageError otherwise."""
     if text is None:

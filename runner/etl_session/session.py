@@ -28,6 +28,7 @@ from etl_session.project import (
     DbtProject,
     Warehouse,
     check_vars,
+    default_timezone,
     load_project,
     sigint_deferred,
 )
@@ -131,9 +132,7 @@ class SessionResult:
 
 
 def _timezone(options: RunOptions, project: DbtProject) -> str:
-    return (
-        options.timezone or os.environ.get("ETL_SESSION_TIMEZONE") or project.timezone_var or "UTC"
-    )
+    return default_timezone(options.timezone, project.timezone_var)
 
 
 def _warehouse(options: RunOptions, project: DbtProject) -> Warehouse:
