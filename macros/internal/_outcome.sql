@@ -10,7 +10,7 @@
             'status': status,
             'rows_affected': response.get('rows_affected') if (response.get('rows_affected') is number and response.get('rows_affected') >= 0) else none,
             'execution_time': r.execution_time,
-            'message': r.message,
+            'message': etl_session._plain(r.message),
         }) -%}
     {%- endfor -%}
     {{ return(rows) }}
@@ -49,4 +49,14 @@
         {%- set status = 'success' -%}
     {%- endif -%}
     {{ return({'status': status, 'message': message, 'ok': counts.ok, 'error': counts.error, 'skipped': counts.skipped}) }}
+{%- endmacro -%}
+
+
+
+{%- macro _plain(text) -%}
+    {#- Text without terminal colour codes (dbt colours some messages), or none. -#}
+    {%- if text is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(modules.re.sub('\x1b\\[[0-9;?]*[A-Za-z]', '', text | string)) }}
 {%- endmacro -%}

@@ -1,7 +1,7 @@
-{%- macro _running_sessions(relation, source, target_name, exclude_run_id=none, period_start=none, period_end=none) -%}
-    {#- The running sessions of a source and target as JSON-ready dicts, each marked `overlaps`
+{%- macro _running_sessions(relation, project, target_name, exclude_run_id=none, period_start=none, period_end=none) -%}
+    {#- The running sessions of a project and target as JSON-ready dicts, each marked `overlaps`
         when it overlaps [period_start, period_end) (for etl-run: who blocks, who may be dead). -#}
-    {%- set found = etl_session._execute(etl_session.get_running_sessions_sql(relation, source, target_name)) -%}
+    {%- set found = etl_session._execute(etl_session.get_running_sessions_sql(relation, project, target_name)) -%}
     {%- set sessions = [] -%}
     {%- for row in found.rows -%}
         {%- if row[1] != exclude_run_id -%}

@@ -22,6 +22,7 @@
     {%- endif -%}
     {%- set rows = etl_session._result_rows(results) -%}
     {%- set outcome = etl_session._outcome(rows) -%}
+    {%- do outcome.update({'closed_by': 'hook'}) -%}
     {%- set chunk_size = var('etl_session_results_chunk_size', 500) | int -%}
     {%- set results_relation = etl_session._results_relation() -%}
     {#- One transaction: a statement per chunk of node results, then the session's final state. -#}

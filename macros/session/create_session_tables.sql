@@ -1,8 +1,34 @@
 {%- macro create_session_tables() -%}
-    {#- Create the schema and both tables when missing. Idempotent; never drops anything. -#}
+    {#- Create the schema and both tables when missing, and add columns newer versions need.
+        Idempotent; never drops anything. -#}
     {%- set sessions = etl_session._sessions_relation() -%}
     {%- set results = etl_session._results_relation() -%}
     {%- do adapter.create_schema(sessions) -%}
-    {%- do etl_session._execute(etl_session.get_create_sessions_table_sql(sessions)) -%}
+    {%- set first_id = 1 -%}
+    {%- if not adapter.get_relation(sessions.database, sessions.schema, sessions.identifier) -%}
+        {#- A new (or recreated) sessions table: its ids continue after the largest session id
+            the project's tables already hold, so an id never names two loads. -#}
+        {%- set first_id = etl_session._largest_stamped_session_id() + 1 -%}
+    {%- endif -%}
+    {%- do etl_session._execute(etl_session.get_create_sessions_table_sql(sessions, first_id)) -%}
     {%- do etl_session._execute(etl_session.get_create_session_results_table_sql(results)) -%}
+{%- endmacro -%}
+
+
+{%- macro _largest_stamped_session_id() -%}
+    {#- The largest session_id in the existing tables of models that call session_id(). -#}
+    {%- set largest = namespace(value=0) -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type in ['model', 'snapshot']
+              and 'macro.etl_session.session_id' in (node.depends_on.macros or []) -%}
+            {%- set relation = adapter.get_relation(node.database, node.schema, node.alias or node.name) -%}
+            {%- if relation and relation.type == 'table' -%}
+                {%- set found = etl_session._execute(etl_session.get_largest_session_id_sql(relation)) -%}
+                {%- if found and found.rows and found.rows[0][0] is not none and found.rows[0][0] | int > largest.value -%}
+                    {%- set largest.value = found.rows[0][0] | int -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(largest.value) }}
 {%- endmacro -%}

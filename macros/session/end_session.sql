@@ -20,7 +20,7 @@
     {%- endif -%}
     {%- set session_id = found.rows[0][0] | int -%}
     {%- set current = found.rows[0][1] -%}
-    {%- set outcome = {'status': status, 'message': message} -%}
+    {%- set outcome = {'status': status, 'message': etl_session._plain(message), 'closed_by': 'runner'} -%}
     {%- do outcome.update(counts or {}) -%}
     {%- if current == 'running' -%}
         {%- set statements = [] -%}

@@ -10,7 +10,8 @@
         message = {{ etl_session._string(outcome.message) }},
         nodes_ok = {{ etl_session._number(outcome.get('ok')) }},
         nodes_error = {{ etl_session._number(outcome.get('error')) }},
-        nodes_skipped = {{ etl_session._number(outcome.get('skipped')) }}
+        nodes_skipped = {{ etl_session._number(outcome.get('skipped')) }},
+        closed_by = {{ etl_session._string(outcome.get('closed_by')) }}
     where session_id = {{ etl_session._number(session_id) }}
       and status = {{ etl_session._string(from_status) }}
 {%- endmacro -%}

@@ -3,13 +3,25 @@
 {%- endmacro -%}
 
 {%- macro default__get_open_session_sql(relation, ctx) -%}
-    {#- Inserts the running row unless a running session of the same source and target overlaps
-        the period: then nothing is inserted, and the caller finds no row for its run id. -#}
+    {#- One load at a time per project and target. In one step: close the running sessions of
+        this project and target whose owner is gone (`abandoned`), then insert this load's
+        running row unless a live one remains; then the caller finds no row for its run id. -#}
     {%- set start = etl_session._typed_literal(ctx.period_start, 'timestamptz') -%}
     {%- set end = etl_session._typed_literal(ctx.period_end, 'timestamptz') -%}
+    {%- set same_load = "coalesce(project, source) = " ~ etl_session._string(ctx.project or ctx.source)
+        ~ " and target = " ~ etl_session._string(ctx.target) -%}
+    update {{ relation }}
+    set status = 'error',
+        finished = {{ dbt.current_timestamp() }},
+        message = 'abandoned: the load that opened this session is gone (found by run ' || {{ etl_session._string(ctx.run_id) }} || ')',
+        closed_by = 'abandoned'
+    where status = 'running'
+      and {{ same_load }}
+      and run_id <> {{ etl_session._string(ctx.run_id) }}
+      and {{ etl_session.get_owner_gone_sql('run_id', 'liveness') }};
     insert into {{ relation }}
         (source, target, period_start, period_end, run_id, invocation_id, dbt_command, started, status,
-         runner_host, runner_pid)
+         runner_host, runner_pid, project, period_timezone, full_refresh, selection, liveness)
     select
         {{ etl_session._string(ctx.source) }},
         {{ etl_session._string(ctx.target) }},
@@ -21,20 +33,22 @@
         {{ dbt.current_timestamp() }},
         'running',
         {{ etl_session._string(ctx.get('runner_host')) }},
-        {{ etl_session._number(ctx.get('runner_pid') | int if ctx.get('runner_pid') else none) }}
+        {{ etl_session._number(ctx.get('runner_pid') | int if ctx.get('runner_pid') else none) }},
+        {{ etl_session._string(ctx.project) }},
+        {{ etl_session._string(ctx.period_timezone) }},
+        {{ 'true' if ctx.get('full_refresh') else 'false' }},
+        {{ etl_session._string(ctx.get('selection')) }},
+        {{ etl_session.get_owner_liveness_sql(ctx.run_id) }}
     where not exists (
         select 1 from {{ relation }}
-        where source = {{ etl_session._string(ctx.source) }}
-          and target = {{ etl_session._string(ctx.target) }}
-          and status = 'running'
-          and period_start < {{ end }}
-          and {{ start }} < period_end
+        where status = 'running'
+          and {{ same_load }}
     )
 {%- endmacro -%}
 
 {%- macro postgres__get_open_session_sql(relation, ctx) -%}
     {#- Postgres: two loads may start at the same instant; a transaction-scoped advisory lock per
-        source and target makes the overlap check and the insert one step. -#}
-    select pg_advisory_xact_lock(hashtext('etl_session:open:' || {{ etl_session._string(ctx.source ~ '|' ~ ctx.target) }}));
+        project and target makes closing the dead, the check and the insert one step. -#}
+    select pg_advisory_xact_lock(hashtext('etl_session:open:' || {{ etl_session._string((ctx.project or ctx.source) ~ '|' ~ ctx.target) }}));
     {{ etl_session.default__get_open_session_sql(relation, ctx) }}
 {%- endmacro -%}

@@ -5,29 +5,76 @@
     {%- endif -%}
     {%- set ctx = etl_session._context() -%}
     {%- do etl_session._check_strategy_shim() -%}
+    {%- do etl_session._check_full_refresh() -%}
     {#- Always ensure the tables, so the package's reporting models build even without a period. -#}
     {%- do etl_session.create_session_tables() -%}
     {%- if not ctx.has_period -%}
         {%- do log('etl_session: no loading period given, no session opened', info=true) -%}
         {{ return('') }}
     {%- endif -%}
+    {%- do ctx.update({'selection': etl_session._selection()}) -%}
+    {%- set hold = etl_session.get_owner_lock_sql(ctx.run_id) -%}
+    {%- if hold -%}
+        {#- etl-run takes this lock on a connection of its own before the row exists, and keeps it
+            for the whole load: the warehouse then knows whether the load is alive. -#}
+        {%- do etl_session._announce('hold', {'run_id': ctx.run_id, 'sql': hold}) -%}
+    {%- endif -%}
     {%- set sessions = etl_session._sessions_relation() -%}
     {%- do etl_session._execute(etl_session.get_open_session_sql(sessions, ctx)) -%}
     {%- set found = etl_session._execute(etl_session.get_session_lookup_sql(sessions, ctx.run_id)) -%}
-    {%- set others = etl_session._running_sessions(
-        sessions, ctx.source, ctx.target, ctx.run_id, ctx.period_start, ctx.period_end) -%}
     {%- if found.rows | length == 0 -%}
-        {#- A running session of the same source and target overlaps this period: load nothing. -#}
-        {%- set blocking = others | selectattr('overlaps') | list or others -%}
+        {#- A live load of the same project and target runs: load nothing. -#}
+        {%- set blocking = etl_session._running_sessions(
+            sessions, ctx.project, ctx.target, ctx.run_id, ctx.period_start, ctx.period_end) -%}
         {%- do etl_session._announce('overlap', {'run_id': ctx.run_id, 'blocking': blocking}) -%}
-        {%- set first = blocking[0] if blocking else {'session_id': '?', 'started': '?', 'host': '?', 'pid': '?'} -%}
+        {%- set first = blocking[0] if blocking else {'session_id': '?', 'started': '?', 'period_start': '?', 'period_end': '?', 'host': '?', 'pid': '?'} -%}
         {{ exceptions.raise_compiler_error(
-            "the period overlaps running session " ~ first.session_id ~ " of "
-            ~ ctx.source ~ " on " ~ ctx.target ~ " (started " ~ first.started ~ ", host "
-            ~ first.host ~ ", pid " ~ first.pid ~ "): wait for it, or use etl-run --wait"
+            "another load of " ~ ctx.project ~ " on " ~ ctx.target ~ " is running: session "
+            ~ first.session_id ~ " (" ~ first.period_start ~ " → " ~ first.period_end ~ ", started "
+            ~ first.started ~ ", host " ~ first.host ~ ", pid " ~ first.pid ~ "); one load of a project "
+            ~ "and target runs at a time: wait for it (etl-run --wait), or close it if it is dead "
+            ~ "(etl-session close " ~ first.session_id ~ ")"
         ) }}
     {%- endif -%}
     {%- set session_id = found.rows[0][0] | int -%}
-    {%- do etl_session._announce('opened', {'session_id': session_id, 'run_id': ctx.run_id, 'others': others}) -%}
+    {%- do etl_session._announce('opened', {'session_id': session_id, 'run_id': ctx.run_id}) -%}
     {{ return('') }}
+{%- endmacro -%}
+
+
+{%- macro _selection() -%}
+    {#- The node selection of this invocation as JSON text, or none for the whole project. -#}
+    {%- set args = invocation_args_dict or {} -%}
+    {%- set chosen = {} -%}
+    {%- for key in ['select', 'exclude', 'selector'] -%}
+        {%- set value = args.get(key) -%}
+        {%- if value -%}
+            {%- do chosen.update({key: (value | list) if value is not string else [value]}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(tojson(chosen, sort_keys=true) if chosen else none) }}
+{%- endmacro -%}
+
+
+{%- macro _check_full_refresh() -%}
+    {#- --full-refresh drops and rebuilds incremental tables. A period model rebuilt that way
+        would keep only this session's period: refuse before anything is dropped, unless the
+        model says where its history begins (etl_period_begin), and then reload that history. -#}
+    {%- if not (flags.FULL_REFRESH is true) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set refused = [] -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if etl_session._is_period_model(node) and node.unique_id in (selected_resources or [])
+              and node.config.get('full_refresh') is not false and not node.config.get('etl_period_begin') -%}
+            {%- do refused.append(node.unique_id) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if refused -%}
+        {%- set reason = "--full-refresh would drop every other period of " ~ (refused | sort | join(', '))
+            ~ " and reload only this one: set config(etl_period_begin='2023-01-01') on the model to "
+            ~ "reload its whole history from there, or set full_refresh=false on it, or leave out --full-refresh" -%}
+        {%- do etl_session._announce('refused', {'reason': reason}) -%}
+        {{ exceptions.raise_compiler_error(reason) }}
+    {%- endif -%}
 {%- endmacro -%}

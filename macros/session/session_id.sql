@@ -3,17 +3,43 @@
 {%- endmacro -%}
 
 {%- macro default__session_id() -%}
-    {#- The id of the running session as a bigint literal (one cheap lookup per model). -#}
+    {#-
+        The id of the running session, as a scalar subquery on the sessions table by run id.
+        It runs inside the model's own statement and transaction: compiling a model sends no
+        statement and no COMMIT on the model's connection, so its delete and insert stay atomic.
+    -#}
+    {%- do etl_session._guard('session_id') -%}
+    {%- if etl_session._in_unit_test() -%}
+        {#- Unit tests: the id comes from `overrides: vars: {etl_session_id: 42}`, else null. -#}
+        {%- set given = var('etl_session_id', none) -%}
+        {{ return('cast(' ~ (etl_session._number(given | int) if given is not none else 'null') ~ ' as ' ~ dbt.type_bigint() ~ ')') }}
+    {%- endif -%}
     {%- set ctx = etl_session._require_period('session_id') -%}
     {%- if not ctx.has_period or not etl_session._is_load_command() -%}
         {{ return('cast(null as ' ~ dbt.type_bigint() ~ ')') }}
     {%- endif -%}
-    {%- set found = etl_session._execute(etl_session.get_session_lookup_sql(etl_session._sessions_relation(), ctx.run_id)) -%}
-    {%- if found is none or found.rows | length == 0 -%}
+    {%- if not etl_session._has_open_hook() -%}
         {{ exceptions.raise_compiler_error(
-            "etl_session.session_id(): no session was opened for run " ~ ctx.run_id
-            ~ ": add on-run-start: [\"{{ etl_session.open_session() }}\"] to dbt_project.yml"
+            "etl_session.session_id() needs a session, and this project opens none: add "
+            ~ "on-run-start: [\"{{ etl_session.open_session() }}\"] and "
+            ~ "on-run-end: [\"{{ etl_session.close_session(results) }}\"] to dbt_project.yml"
         ) }}
     {%- endif -%}
-    {{ return('cast(' ~ (found.rows[0][0] | int) ~ ' as ' ~ dbt.type_bigint() ~ ')') }}
+    {{ return('cast((select s.session_id from ' ~ etl_session._sessions_relation()
+        ~ ' as s where s.run_id = ' ~ etl_session._string(ctx.run_id) ~ ') as ' ~ dbt.type_bigint() ~ ')') }}
+{%- endmacro -%}
+
+
+{%- macro _has_open_hook() -%}
+    {#- Whether the root project's on-run-start calls open_session (its hooks are graph nodes). -#}
+    {%- for index in range(50) -%}
+        {%- set hook = graph.nodes.get('operation.' ~ project_name ~ '.' ~ project_name ~ '-on-run-start-' ~ index) -%}
+        {%- if hook is none -%}
+            {{ return(false) }}
+        {%- endif -%}
+        {%- if 'open_session' in (hook.raw_code or '') -%}
+            {{ return(true) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(false) }}
 {%- endmacro -%}

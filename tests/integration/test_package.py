@@ -70,8 +70,9 @@ def test_a_row_at_the_start_is_loaded_and_a_row_at_the_end_is_not(warehouse: War
     assert 2 in loaded  # 2023-05-01 00:00:00 == start
     assert 5 not in loaded  # 2023-06-01 00:00:00 == end
     assert 1 not in loaded and 6 not in loaded
+    # The shared staging view stays whole: the period lives only where fct_events reads it.
     view_ids = {row[0] for row in warehouse.query("select id from analytics.stg_events")}
-    assert view_ids == {2, 3, 4}
+    assert view_ids == {row[0] for row in EVENTS}
 
 
 def test_reloading_a_period_gives_the_same_rows_without_duplicates(warehouse: Warehouse) -> None:
@@ -137,18 +138,46 @@ def test_a_failing_model_closes_the_session_as_error_naming_it(warehouse: Wareho
     assert statuses["model.etl_it.fct_events"] == "success"
 
 
-def test_full_refresh_keeps_the_session_tables(warehouse: Warehouse) -> None:
+def test_full_refresh_of_a_period_model_without_begin_is_refused_before_anything_drops(
+    warehouse: Warehouse,
+) -> None:
+    # Reproduces issue 9: `dbt build --full-refresh` with a period rebuilt fct_events from that
+    # period alone, silently dropping every other period while their sessions said success.
+    warehouse.insert_events(EVENTS)
+    warehouse.dbt("build", period=MAY)
+    before = facts(warehouse)
+
+    run = warehouse.dbt("build", "--full-refresh", period=JUNE, check=False)
+
+    assert run.returncode != 0
+    assert "--full-refresh would drop every other period of model.etl_it.fct_events" in run.output
+    assert "etl_period_begin" in run.output
+    assert facts(warehouse) == before  # nothing dropped, nothing inserted
+    assert [row[5] for row in sessions(warehouse)] == ["success"]  # no session for the refusal
+
+
+def test_full_refresh_with_begin_reloads_the_whole_history_and_keeps_the_session_tables(
+    warehouse: Warehouse,
+) -> None:
     warehouse.insert_events(EVENTS)
     warehouse.dbt("build", period=MAY)
 
-    warehouse.dbt("build", "--full-refresh", period=JUNE)
+    warehouse.dbt(
+        "build", "--full-refresh", "--vars", "{fct_events_begin: '2023-01-01'}", period=JUNE
+    )
 
-    assert [row[5] for row in sessions(warehouse)] == ["success", "success"]
+    rows = sessions(warehouse)
+    assert [row[5] for row in rows] == ["success", "success"]
     assert warehouse.query(
         "select count(distinct session_id) from analytics.etl_session_results"
     ) == [(2,)]
-    # the fact table itself was rebuilt from June only
-    assert [row[1] for row in facts(warehouse)] == [5, 6]
+    # rebuilt from etl_period_begin up to the end of June: every period is there again,
+    # stamped with the refreshing session, and the session says it was a full refresh
+    assert [row[1] for row in facts(warehouse)] == [1, 2, 3, 4, 5, 6]
+    assert {row[0] for row in facts(warehouse)} == {rows[-1][0]}
+    assert warehouse.query(
+        "select full_refresh from analytics.etl_sessions order by session_id"
+    ) == [(False,), (True,)]
 
 
 @pytest.mark.parametrize(
@@ -252,9 +281,11 @@ def test_postgres_reads_a_period_through_the_index(postgres_warehouse: Warehouse
     warehouse.execute("create index events_occurred_at_idx on raw.events (occurred_at)")
     warehouse.execute("analyze raw.events")
 
-    warehouse.dbt("compile", "--select", "stg_events", period=DAY)
+    warehouse.dbt("build", period=DAY)
 
-    compiled = next((warehouse.workdir / "target" / "compiled").rglob("stg_events.sql"))
+    # fct_events reads the whole staging view through period_ref: Postgres pushes the period
+    # through the view down to the index on the source table.
+    compiled = next((warehouse.workdir / "target" / "compiled").rglob("fct_events.sql"))
     sql = compiled.read_text()
     assert "occurred_at >= cast('2023-02-01 00:00:00' as timestamp)" in sql
     plan = "\n".join(row[0] for row in warehouse.query(f"explain {sql}"))

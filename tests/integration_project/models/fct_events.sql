@@ -1,5 +1,4 @@
 {{ config(materialized='incremental', incremental_strategy='etl_period',
-          etl_period_column='occurred_at') }}
+          etl_period_column='occurred_at', etl_period_begin=var('fct_events_begin', none)) }}
 select {{ etl_session.session_id() }} as session_id, e.id, e.occurred_at, e.amount
-from {{ source('raw', 'events') }} as e
-where {{ etl_session.period_filter('e.occurred_at') }}
+from {{ etl_session.period_ref('stg_events', 'occurred_at') }} as e

@@ -1,2 +1,3 @@
+-- A shared staging view: whole, whatever the period (period models read it through period_ref).
 select id, occurred_at, amount
-from {{ etl_session.period_source('raw', 'events', 'occurred_at') }} as e
+from {{ source('raw', 'events') }}
