@@ -10,8 +10,8 @@ Shapes worth knowing when you read the models:
 - every timestamp is UTC, written without an offset, at whole seconds;
 - the first instant of every month (2023-MM-01 00:00:00) and the last second of every month
   carry an order, so the half-open period rule `start <= t < end` is visible in a load;
-- payments are taken at checkout, within minutes of their order and always on the same day,
-  so a period-filtered order and its period-filtered payments meet in the same load;
+- payments are taken at checkout, within minutes of their order and on the same UTC day (in
+  other zones some fall on the next local day, so fct_orders joins payments by order);
 - a few payment attempts fail (the order is then paid by a later attempt, or stays `placed`
   without revenue),
   a few orders are split over two payment methods, and returned orders are refunded.

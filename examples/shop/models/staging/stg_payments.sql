@@ -1,5 +1,4 @@
--- Only the payments made in the session's period. Payments are taken at checkout, on the day of
--- their order, so they land in the same load as their order.
+-- Every payment attempt, renamed and typed: a view everyone may read, so it holds no period.
 select
     id as payment_id,
     order_id,
@@ -8,4 +7,3 @@ select
     amount,
     created_at
 from {{ ref('raw_payments') }}
-where {{ etl_session.period_filter('created_at') }}
