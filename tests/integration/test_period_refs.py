@@ -62,6 +62,14 @@ sources:
       - name: events
         config:
           event_time: occurred_at
+  - name: berlin_clock
+    description: The same table, read as if its naive times were Berlin wall-clock time.
+    schema: raw
+    tables:
+      - name: events
+        config:
+          event_time: occurred_at
+          meta: {etl_period_column_timezone: Europe/Berlin}
 """,
     "models/models.yml": """\
 version: 2
@@ -88,6 +96,12 @@ from {{ etl_session.period_ref('stg_events') }} as e
           etl_period_column='occurred_at') }}
 select {{ etl_session.session_id() }} as session_id, e.id, e.occurred_at
 from {{ etl_session.period_source('raw', 'events') }} as e
+""",
+    "models/fct_events_berlin_clock.sql": """\
+{{ config(enabled=var('with_berlin_clock', false), materialized='incremental',
+          incremental_strategy='etl_period', etl_period_column='occurred_at',
+          etl_period_column_timezone='Europe/Berlin') }}
+select e.id, e.occurred_at from {{ etl_session.period_source('berlin_clock', 'events') }} as e
 """,
     "models/eph_events.sql": """\
 {{ config(materialized='ephemeral') }}
@@ -183,6 +197,22 @@ def test_the_column_comes_from_event_time_and_the_type_from_the_warehouse(wh: Wa
     )
     assert expected in (compiled / "fct_events.sql").read_text()
     assert expected in (compiled / "fct_events_from_source.sql").read_text()
+
+
+def test_a_source_s_wall_clock_zone_comes_from_its_config(duck: Warehouse) -> None:
+    duck.insert_events(EVENTS)
+
+    duck.dbt(
+        "compile", "--select", "fct_events_berlin_clock", "--vars", "{with_berlin_clock: true}",
+        period=MAY,
+    )  # fmt: skip
+
+    compiled = duck.workdir / "target" / "compiled" / "etl_refs" / "models"
+    # May in UTC, read on a column holding Berlin wall-clock time (CEST, UTC+2).
+    assert (
+        "where (occurred_at >= cast('2023-05-01 02:00:00' as timestamp)"
+        " and occurred_at < cast('2023-06-01 02:00:00' as timestamp)))"
+    ) in (compiled / "fct_events_berlin_clock.sql").read_text()
 
 
 def test_without_event_time_the_error_names_the_fix(duck: Warehouse) -> None:
