@@ -1,8 +1,11 @@
-{%- macro get_delete_session_rows_sql(relation, session_id) -%}
-    {{ return(adapter.dispatch('get_delete_session_rows_sql', 'etl_session')(relation, session_id)) }}
+{%- macro get_delete_session_rows_sql(relation, session_id, predicate=none) -%}
+    {{ return(adapter.dispatch('get_delete_session_rows_sql', 'etl_session')(relation, session_id, predicate)) }}
 {%- endmacro -%}
 
-{%- macro default__get_delete_session_rows_sql(relation, session_id) -%}
+{%- macro default__get_delete_session_rows_sql(relation, session_id, predicate=none) -%}
     delete from {{ relation }}
     where session_id = {{ etl_session._number(session_id) }}
+    {%- if predicate %}
+      and {{ predicate }}
+    {%- endif %}
 {%- endmacro -%}

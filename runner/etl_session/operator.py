@@ -1,20 +1,28 @@
-"""The operators' library behind `etl-session`: list, show and clean up ETL sessions, and check
-a period before loading it.
+"""The operators' library behind `etl-session`: list, show, close and clean up ETL sessions,
+and check a period before loading it.
 
-Python decides (filters, which session, whether to delete) and never writes SQL: every question
-goes to a package operation (macros/operator) through `dbt run-operation`, and the answer comes
-back as that operation's announcement. Imports dbt only lazily, through etl_session.project.
+Python decides (filters, which session, which models, whether to delete) and never writes SQL:
+every question goes to a package operation (macros/operator) through `dbt run-operation`, and
+the answer comes back as that operation's announcement. Imports dbt only lazily, through
+etl_session.project and etl_session.dbt_invoke.
+
+Whether a running session's owner is alive is known from the warehouse only (a Postgres
+advisory lock, the DuckDB file lock), never from the host name and pid a session records: every
+command that reads the sessions table first closes the sessions whose owner is known to be gone
+as `abandoned`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -30,8 +38,15 @@ STATUSES = ("running", "success", "error")
 CLEANABLE_STATUS = "error"
 DEFAULT_LIMIT = 20
 TOOL = "etl-session"
+#: Session ids and limits are SQL bigints.
+MAX_BIGINT = 2**63 - 1
+#: The macro whose callers stamp the package's session ids on their rows.
+SESSION_ID_MACRO = "macro.etl_session.session_id"
+#: What `etl-session close` writes before the operator's own words.
+CLOSED_BY_OPERATOR = "closed by operator"
+MAX_MESSAGE = 2000
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class WarehouseError(EtlSessionError):
@@ -49,6 +64,10 @@ class Interrupted(EtlSessionError):
     """Ctrl-C while an operation ran (exit code 130)."""
 
     exit_code = 130
+
+
+class Refused(UsageError):
+    """The session's owner may still be running the load: nothing changed (exit code 2)."""
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -76,6 +95,20 @@ class SessionRecord:
     runner_host: str | None = None
     runner_pid: int | None = None
     cleanup: str | None = None
+    project: str | None = None
+    #: The IANA zone the period was stated in (None for sessions of older versions: UTC).
+    period_timezone: str | None = None
+    full_refresh: bool | None = None
+    selection: str | None = None
+    #: How the owner's life is checked: 'lock' (Postgres advisory lock), 'file' (DuckDB), None.
+    liveness: str | None = None
+    #: Who closed it: 'hook', 'runner', 'abandoned', 'operator' (None: older versions, running).
+    closed_by: str | None = None
+
+    @property
+    def zone(self) -> str:
+        """The zone to show the period in by default: the one it was stated in, else UTC."""
+        return self.period_timezone or "UTC"
 
     @property
     def period(self) -> Period | None:
@@ -113,6 +146,12 @@ class SessionRecord:
             "runner_host": self.runner_host,
             "runner_pid": self.runner_pid,
             "cleanup": self.cleanup,
+            "project": self.project,
+            "period_timezone": self.period_timezone,
+            "full_refresh": self.full_refresh,
+            "selection": self.selection,
+            "liveness": self.liveness,
+            "closed_by": self.closed_by,
         }
 
 
@@ -123,6 +162,8 @@ class SessionList:
     table: str
     table_exists: bool
     sessions: tuple[SessionRecord, ...]
+    #: Running sessions whose owner was gone, closed as abandoned before listing.
+    swept: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +172,8 @@ class SessionDetail:
 
     session: SessionRecord
     nodes: tuple[NodeResult, ...]
+    #: Running sessions whose owner was gone, closed as abandoned before reading this one.
+    swept: tuple[int, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.session.as_dict(), "nodes": [node.as_dict() for node in self.nodes]}
@@ -149,6 +192,18 @@ class ModelRows:
 
 
 @dataclass(frozen=True)
+class SkippedModel:
+    """A model that stamps session ids but holds nothing a cleanup of this session may delete."""
+
+    node_id: str
+    relation: str | None
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"node_id": self.node_id, "relation": self.relation, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class CleanupResult:
     """What a cleanup found, per model, and whether it deleted it."""
 
@@ -159,6 +214,7 @@ class CleanupResult:
     models: tuple[ModelRows, ...]
     #: The session's cleanup column after a real cleanup (earlier cleanups come first).
     cleanup: str | None = None
+    skipped: tuple[SkippedModel, ...] = field(default_factory=tuple)
 
     @property
     def rows(self) -> int:
@@ -172,7 +228,36 @@ class CleanupResult:
             "deleted": self.deleted,
             "rows": self.rows,
             "models": [model.as_dict() for model in self.models],
+            "skipped": [model.as_dict() for model in self.skipped],
             "cleanup": self.cleanup,
+        }
+
+
+@dataclass(frozen=True)
+class CloseResult:
+    """What `close_session` did: `closed` is false when the session was not running."""
+
+    session_id: int
+    closed: bool
+    #: The status before, and after.
+    previous: str
+    status: str
+    message: str | None
+    closed_by: str | None
+    #: The owner's state when the session was running: 'alive', 'dead' or 'unknown'.
+    owner: str | None
+    forced: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "closed": self.closed,
+            "previous_status": self.previous,
+            "status": self.status,
+            "message": self.message,
+            "closed_by": self.closed_by,
+            "owner": self.owner,
+            "forced": self.forced,
         }
 
 
@@ -212,12 +297,19 @@ def list_sessions(
 
     `status` and `target_name` (the dbt target a session recorded) filter exactly; `since` and
     `until` are UTC days (YYYY-MM-DD), both inclusive, on the session's start. `target` is the
-    dbt target to connect to. No sessions table yet is an empty list, not an error.
+    dbt target to connect to. No sessions table yet is an empty list, not an error. Running
+    sessions whose owner is gone are closed as abandoned first (`SessionList.swept`).
     """
     if status is not None and status not in STATUSES:
-        raise UsageError(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
+        raise UsageError(f"--status must be one of {', '.join(STATUSES)}, not {_show(status)}")
+    if target_name is not None and not isinstance(target_name, str):
+        raise UsageError(f"--session-target must be text, not {type(target_name).__name__}")
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise UsageError(f"--limit must be a whole number, not {limit!r}")
     if limit < 1:
         raise UsageError(f"--limit must be at least 1, not {limit}")
+    if limit > MAX_BIGINT:
+        raise UsageError(f"--limit must be at most {MAX_BIGINT}, not {limit}")
     first = _day(since, "--since")
     last = _day(until, "--until")
     if first is not None and last is not None and last < first:
@@ -230,7 +322,10 @@ def list_sessions(
             "status": status,
             "target_name": target_name,
             "started_from": None if first is None else _midnight(first),
-            "started_before": None if last is None else _midnight(last + timedelta(days=1)),
+            # The day after --until; 9999-12-31 has none, and then nothing is later anyway.
+            "started_before": None
+            if last is None or last == date.max
+            else _midnight(last + timedelta(days=1)),
             "limit": limit,
         },
         event="sessions",
@@ -240,6 +335,7 @@ def list_sessions(
         table=str(answer.get("table")),
         table_exists=bool(answer.get("exists")),
         sessions=tuple(_session(row) for row in answer.get("sessions") or ()),
+        swept=_ids(answer.get("swept")),
     )
 
 
@@ -251,7 +347,9 @@ def show_session(
     target: str | None = None,
     vars: str | None = None,
 ) -> SessionDetail:
-    """One session with all its fields and its per-node results; UsageError if there is none."""
+    """One session with all its fields and its per-node results; UsageError if there is none.
+    Running sessions whose owner is gone are closed as abandoned first."""
+    session_id = check_session_id(session_id)
     warehouse = _warehouse(project_dir, profiles_dir, target, vars)
     answer = _ask(
         warehouse,
@@ -266,6 +364,60 @@ def show_session(
     return SessionDetail(
         session=_session(row),
         nodes=tuple(_node(item) for item in answer.get("nodes") or ()),
+        swept=_ids(answer.get("swept")),
+    )
+
+
+def close_session(
+    session_id: int,
+    *,
+    force: bool = False,
+    message: str | None = None,
+    project_dir: str | os.PathLike[str] = ".",
+    profiles_dir: str | os.PathLike[str] | None = None,
+    target: str | None = None,
+    vars: str | None = None,
+) -> CloseResult:
+    """Close a `running` session as `error` by hand: message `closed by operator: <message>`,
+    closed_by 'operator', finished now.
+
+    Refused (`Refused`, exit code 2, nothing changed) while its owner may still be running the
+    load: on Postgres, while the load holds its advisory lock (alive), or when the session has
+    no lock to tell by (unknown: opened by plain dbt) — `force=True` closes it anyway. On DuckDB
+    this process holds the file, so the owner is gone. A session that is not running is left
+    exactly as it is (`CloseResult.closed` is false).
+    """
+    session_id = check_session_id(session_id)
+    if not isinstance(force, bool):
+        raise UsageError(f"force must be true or false, not {force!r}")
+    text = _operator_message(message)
+    warehouse = _warehouse(project_dir, profiles_dir, target, vars)
+    invocation = warehouse.operation(
+        "close_running_session",
+        {"session_id": session_id, "force": force, "message": text},
+        stdout_to_stderr=True,
+    )
+    if invocation.interrupted:
+        raise Interrupted("interrupted: check the session with etl-session show")
+    answer = invocation.announced("close")
+    if answer is None or not invocation.success:
+        raise _could_not(invocation.error, "close_running_session", f"close session {session_id}")
+    if not answer.get("found"):
+        raise UsageError(f"no session {session_id}")
+    previous = str(answer.get("status"))
+    owner = _text(answer.get("owner"))
+    closed = bool(answer.get("closed"))
+    if previous == "running" and not closed and not force:
+        raise Refused(_refusal(session_id, owner))
+    return CloseResult(
+        session_id=session_id,
+        closed=closed,
+        previous=previous,
+        status=str(answer.get("final")),
+        message=_text(answer.get("message")),
+        closed_by=_text(answer.get("closed_by")),
+        owner=owner,
+        forced=force,
     )
 
 
@@ -278,17 +430,30 @@ def cleanup_session(
     target: str | None = None,
     vars: str | None = None,
 ) -> CleanupResult:
-    """Delete the rows an `error` session wrote from every model with a session_id column.
+    """Delete the rows an `error` session wrote.
 
-    The models are those of the project graph materialized as table or incremental whose
-    table exists and has a session_id column. The deletes and the record of what was deleted
-    (the session's cleanup column) are one transaction. `dry_run` counts and changes nothing.
-    A session that is not `error` is refused with a UsageError, and nothing changes.
+    Only from the models that stamp the package's session ids — those whose SQL calls
+    `etl_session.session_id()`, directly or through macros, read from the project's manifest
+    (never recognised by a column name) — whose table exists and has a session_id column; only
+    rows with that session's id; for a model with an `etl_period_column`, only rows in the
+    session's period; and, when the session recorded per-model results, only from the models
+    it wrote successfully. The deletes and the record of what was deleted (the session's
+    cleanup column) are one transaction. `dry_run` counts and changes nothing. A session that
+    is not `error` is refused with a UsageError, and nothing changes.
     """
+    session_id = check_session_id(session_id)
+    if not isinstance(dry_run, bool):
+        raise UsageError(f"dry_run must be true or false, not {dry_run!r}")
     warehouse = _warehouse(project_dir, profiles_dir, target, vars)
+    models = _stamping_models_of(warehouse)
     invocation = warehouse.operation(
         "cleanup_session",
-        {"session_id": session_id, "dry_run": dry_run, "only_status": CLEANABLE_STATUS},
+        {
+            "session_id": session_id,
+            "dry_run": dry_run,
+            "only_status": CLEANABLE_STATUS,
+            "models": models,
+        },
         stdout_to_stderr=True,
     )
     if invocation.interrupted:
@@ -303,8 +468,10 @@ def cleanup_session(
         raise UsageError(f"no session {session_id}")
     status = str(answer.get("status"))
     if status != CLEANABLE_STATUS:
+        hint = " (close it first with etl-session close)" if status == "running" else ""
         raise UsageError(
-            f"session {session_id} is {status}: only {CLEANABLE_STATUS} sessions can be cleaned up"
+            f"session {session_id} is {status}: only {CLEANABLE_STATUS} sessions can be "
+            f"cleaned up{hint}"
         )
     return CleanupResult(
         session_id=session_id,
@@ -320,7 +487,45 @@ def cleanup_session(
             for model in answer.get("models") or ()
         ),
         cleanup=_text(answer.get("cleanup")),
+        skipped=tuple(
+            SkippedModel(
+                node_id=str(model.get("node_id")),
+                relation=_text(model.get("relation")),
+                reason=str(model.get("reason")),
+            )
+            for model in answer.get("skipped") or ()
+        ),
     )
+
+
+def stamping_models(manifest: Mapping[str, Any]) -> list[str]:
+    """The models of a dbt manifest that stamp the package's session ids: those whose SQL or
+    materialization calls `etl_session.session_id()`, directly or through other macros. Sorted.
+    """
+    macros = manifest.get("macros") if isinstance(manifest.get("macros"), Mapping) else {}
+    calls = {uid: set(_depends_on(macro)) for uid, macro in (macros or {}).items()}
+    stamping = {SESSION_ID_MACRO}
+    grew = True
+    while grew:
+        grew = False
+        for uid, called in calls.items():
+            if uid not in stamping and called & stamping:
+                stamping.add(uid)
+                grew = True
+    stamping_names = {uid.rsplit(".", 1)[-1] for uid in stamping}
+    found = []
+    nodes = manifest.get("nodes") if isinstance(manifest.get("nodes"), Mapping) else {}
+    for uid, node in (nodes or {}).items():
+        if not isinstance(node, Mapping) or node.get("resource_type") != "model":
+            continue
+        config = node.get("config") if isinstance(node.get("config"), Mapping) else {}
+        materialized = str((config or {}).get("materialized") or "")
+        materialization = f"materialization_{materialized}_"
+        if set(_depends_on(node)) & stamping or any(
+            name.startswith(materialization) for name in stamping_names
+        ):
+            found.append(str(uid))
+    return sorted(found)
 
 
 def check_period(
@@ -347,6 +552,118 @@ def iso(instant: datetime | None) -> str | None:
         return None
     utc = instant.astimezone(timezone.utc).replace(tzinfo=None)
     return utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds") + "Z"
+
+
+def check_session_id(value: Any) -> int:
+    """A session id: a whole number from 1 to the largest bigint; UsageError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BIGINT:
+        raise UsageError(f"a session id is a whole number from 1 to {MAX_BIGINT}, not {value!r}")
+    return int(value)
+
+
+def check_timezone(name: Any, option: str = "--timezone") -> str:
+    """An IANA zone name; a one-line UsageError otherwise."""
+    try:
+        if not isinstance(name, str) or not name or "\x00" in name:
+            raise ValueError(name)
+        ZoneInfo(name)
+    except (ValueError, OSError, KeyError):
+        raise UsageError(
+            f"{option} must be an IANA time zone such as UTC, Europe/Berlin or America/New_York, "
+            f"not {_show(str(name))}"
+        ) from None
+    return name
+
+
+def local_iso(instant: datetime | None, zone: str) -> str | None:
+    """An instant as ISO 8601 in `zone`: `2023-05-01T00:00:00Z` in UTC, else with the zone's
+    offset at that instant (`2023-05-01T00:00:00-04:00`). An unknown zone shows UTC."""
+    if instant is None:
+        return None
+    if zone == "UTC":
+        return iso(instant)
+    try:
+        local = instant.astimezone(ZoneInfo(zone))
+    except (ValueError, OSError, KeyError):
+        return iso(instant)
+    return local.isoformat(timespec="microseconds" if local.microsecond else "seconds")
+
+
+def _operator_message(message: Any) -> str | None:
+    if message is None:
+        return None
+    if not isinstance(message, str):
+        raise UsageError(f"--message must be text, not {type(message).__name__}")
+    text = " ".join(message.replace("\x00", " ").split())
+    if len(text) > MAX_MESSAGE:
+        raise UsageError(f"--message is {len(text)} characters long; at most {MAX_MESSAGE}")
+    return text or None
+
+
+def _refusal(session_id: int, owner: str | None) -> str:
+    if owner == "alive":
+        return (
+            f"session {session_id} is running and its owner is alive (it holds its lock in the "
+            "warehouse): nothing changed; wait for it to end, or pass --force"
+        )
+    return (
+        f"session {session_id} is running and nobody can tell whether its owner is alive (it "
+        "holds no lock: opened by plain dbt on Postgres?): nothing changed; make sure the load "
+        "is gone, then pass --force"
+    )
+
+
+def _stamping_models_of(warehouse: Warehouse) -> list[str]:
+    """Parse the project (dbt parse) and read its manifest: the models that stamp session ids."""
+    from etl_session import dbt_invoke
+
+    invocation = dbt_invoke.invoke(
+        ["--log-level", "none", "parse", *warehouse.flags()], stdout_to_stderr=True
+    )
+    if invocation.interrupted:
+        raise Interrupted("interrupted: nothing deleted")
+    path = _manifest_path(warehouse)
+    if not invocation.success or not path.is_file():
+        reason = invocation.error or f"no manifest at {path}"
+        raise WarehouseError(f"dbt could not parse the project: {reason}")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise WarehouseError(f"could not read {path}: {' '.join(str(exc).split())}") from None
+    return stamping_models(manifest if isinstance(manifest, Mapping) else {})
+
+
+def _manifest_path(warehouse: Warehouse) -> Path:
+    """Where dbt parse wrote manifest.json: $DBT_TARGET_PATH, else the project's target-path,
+    else `target`, relative to the project folder."""
+    directory = warehouse.project.directory
+    configured = os.environ.get("DBT_TARGET_PATH")
+    if not configured:
+        try:
+            project = yaml.safe_load((directory / "dbt_project.yml").read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            project = {}
+        configured = (
+            str(project.get("target-path") or "target") if isinstance(project, dict) else "target"
+        )
+    path = Path(configured).expanduser()
+    return (path if path.is_absolute() else directory / path) / "manifest.json"
+
+
+def _depends_on(item: Any) -> Iterable[str]:
+    depends = item.get("depends_on") if isinstance(item, Mapping) else None
+    macros = depends.get("macros") if isinstance(depends, Mapping) else None
+    return [str(uid) for uid in macros] if isinstance(macros, list) else []
+
+
+def _ids(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(found for found in (_int(item) for item in value) if found is not None)
+
+
+def _show(text: str) -> str:
+    return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
 def _warehouse(
@@ -396,13 +713,15 @@ def _day(value: str | date | None, option: str) -> date | None:
         raise UsageError(f"{option} must be a date as YYYY-MM-DD, not a date-time")
     if isinstance(value, date):
         return value
-    text = str(value).strip()
+    if not isinstance(value, str):
+        raise UsageError(f"{option} must be a date as YYYY-MM-DD, not {type(value).__name__}")
+    text = value.strip()
     try:
         if not _DATE.match(text):
             raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"{option} must be a date as YYYY-MM-DD, not {value!r}") from None
+        raise UsageError(f"{option} must be a date as YYYY-MM-DD, not {_show(value)}") from None
 
 
 def _midnight(day: date) -> str:
@@ -446,6 +765,12 @@ def _session(row: Mapping[str, Any]) -> SessionRecord:
         runner_host=_text(row.get("runner_host")),
         runner_pid=_int(row.get("runner_pid")),
         cleanup=_text(row.get("cleanup")),
+        project=_text(row.get("project")),
+        period_timezone=_text(row.get("period_timezone")),
+        full_refresh=_bool(row.get("full_refresh")),
+        selection=_text(row.get("selection")),
+        liveness=_text(row.get("liveness")),
+        closed_by=_text(row.get("closed_by")),
     )
 
 
@@ -463,6 +788,14 @@ def _node(row: Mapping[str, Any]) -> NodeResult:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _bool(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"true", "t", "1", "yes"}
 
 
 def _int(value: Any) -> int | None:

@@ -85,6 +85,50 @@ def dbt_options(func: F) -> F:
     return func
 
 
+def zone_options(func: F) -> F:
+    """--timezone / --utc: the zone periods are shown in (default: the one each was stated in)."""
+    options = [
+        click.option(
+            "--timezone",
+            "zone",
+            metavar="ZONE",
+            help="Show periods in this IANA zone. Default: the zone each period was stated in.",
+        ),
+        click.option("--utc", is_flag=True, help="Show periods in UTC (same as --timezone UTC)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _display_zone(zone: str | None, utc: bool) -> str | None:
+    """The zone chosen on the command line, or None for each session's own zone."""
+    if utc and zone is not None and zone != "UTC":
+        raise NothingChanged(f"--utc and --timezone {zone} contradict each other: give one")
+    if utc:
+        return "UTC"
+    if zone is None:
+        return None
+    try:
+        return ops.check_timezone(zone)
+    except EtlSessionError as exc:
+        raise _fail(exc) from None
+
+
+def _period_text(session: ops.SessionRecord, zone: str | None) -> str:
+    if session.period is None:
+        return "-"
+    shown = zone or session.zone
+    start = ops.local_iso(session.period_start, shown)
+    end = ops.local_iso(session.period_end, shown)
+    return f"{start} → {end}"
+
+
+def _report_swept(swept: Sequence[int]) -> None:
+    for session_id in swept:
+        click.echo(f"closed running session {session_id} as abandoned: its owner is gone", err=True)
+
+
 def _connection(
     project_dir: str, profiles_dir: str | None, target: str | None, vars_: str | None
 ) -> dict[str, Any]:
@@ -127,6 +171,7 @@ def cli() -> None:
     show_default=True,
     help="At most this many sessions, newest first.",
 )
+@zone_options
 @dbt_options
 def list_command(
     status: str | None,
@@ -134,13 +179,20 @@ def list_command(
     since: str | None,
     until: str | None,
     limit: int,
+    zone: str | None,
+    utc: bool,
     project_dir: str,
     profiles_dir: str | None,
     target: str | None,
     vars_: str | None,
     as_json: bool,
 ) -> None:
-    """Recent sessions as a table, newest first. Dates are YYYY-MM-DD."""
+    """Recent sessions as a table, newest first. Dates are YYYY-MM-DD.
+
+    Running sessions whose owner is known to be gone are first closed as abandoned (error).
+    Periods are shown in the zone they were stated in; --json gives them in UTC with
+    period_timezone."""
+    shown = _display_zone(zone, utc)
     try:
         found = ops.list_sessions(
             status=status,
@@ -152,6 +204,7 @@ def list_command(
         )
     except EtlSessionError as exc:
         raise _fail(exc) from None
+    _report_swept(found.swept)
     if as_json:
         _print_json([session.as_dict() for session in found.sessions])
         return
@@ -165,7 +218,7 @@ def list_command(
         (
             str(session.session_id),
             f"{session.source} → {session.target}",
-            str(session.period) if session.period else "-",
+            _period_text(session, shown),
             session.status,
             _seconds(ops.iso(session.started)),
             _short_duration(session.duration),
@@ -179,28 +232,39 @@ def list_command(
 
 @cli.command("show")
 @click.argument("session_id", metavar="ID", type=int)
+@zone_options
 @dbt_options
 def show_command(
     session_id: int,
+    zone: str | None,
+    utc: bool,
     project_dir: str,
     profiles_dir: str | None,
     target: str | None,
     vars_: str | None,
     as_json: bool,
 ) -> None:
-    """One session with all its fields, its per-node results and its error message."""
+    """One session with all its fields, its per-node results and its error message.
+
+    Running sessions whose owner is known to be gone are first closed as abandoned (error).
+    The period is shown in the zone it was stated in; --json gives it in UTC with
+    period_timezone."""
+    shown = _display_zone(zone, utc)
     try:
         detail = ops.show_session(
             session_id, **_connection(project_dir, profiles_dir, target, vars_)
         )
     except EtlSessionError as exc:
         raise _fail(exc) from None
+    _report_swept(detail.swept)
     if as_json:
         _print_json(detail.as_dict())
         return
     session = detail.session
     click.echo(f"session {session.session_id} {session.status}")
     fields = session.as_dict()
+    fields["period_start"] = ops.local_iso(session.period_start, shown or session.zone)
+    fields["period_end"] = ops.local_iso(session.period_end, shown or session.zone)
     fields["duration_seconds"] = _short_duration(session.duration)
     fields["message"] = _message(session.message)
     width = max(len(name) for name in fields)
@@ -213,6 +277,51 @@ def show_command(
         header = ("node", "type", "status", "time", "rows", "message")
         for line in _table(header, rows, right=(3, 4), indent="  "):
             click.echo(line)
+
+
+@cli.command("close")
+@click.argument("session_id", metavar="ID", type=int)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Close it even while its owner may be alive (its lock is held, or it has none).",
+)
+@click.option(
+    "--message",
+    metavar="TEXT",
+    help="Why, recorded as 'closed by operator: TEXT'.",
+)
+@dbt_options
+def close_command(
+    session_id: int,
+    force: bool,
+    message: str | None,
+    project_dir: str,
+    profiles_dir: str | None,
+    target: str | None,
+    vars_: str | None,
+    as_json: bool,
+) -> None:
+    """Close a running session as error by hand (closed_by 'operator').
+
+    Refused, exit code 2, while its owner may still be loading: on Postgres while the load holds
+    its advisory lock, or when it has none to tell by (plain dbt) - unless --force. On DuckDB
+    the owner is gone (this command holds the file). A closed session is left as it is."""
+    try:
+        result = ops.close_session(
+            session_id,
+            force=force,
+            message=message,
+            **_connection(project_dir, profiles_dir, target, vars_),
+        )
+    except EtlSessionError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        _print_json(result.as_dict())
+    elif result.closed:
+        click.echo(f"session {session_id} closed as {result.status}: {result.message}")
+    else:
+        click.echo(f"session {session_id} is already {result.status}: nothing changed")
 
 
 @cli.command("cleanup")
@@ -234,8 +343,12 @@ def cleanup_command(
     vars_: str | None,
     as_json: bool,
 ) -> None:
-    """Delete the rows a failed (error) session wrote to every model with a session_id
-    column, in one transaction, and record that on the session."""
+    """Delete the rows a failed (error) session wrote, in one transaction, and record that on
+    the session.
+
+    Only models that stamp session ids (they call etl_session.session_id(), per the project's
+    manifest), only rows with this session's id, only in its period when the model has an
+    etl_period_column, and only models the session wrote when it recorded their results."""
     connection = _connection(project_dir, profiles_dir, target, vars_)
     ask = not dry_run and not yes
     if ask and not _stdin_is_tty():
@@ -305,10 +418,13 @@ def _report_cleanup(result: ops.CleanupResult, err: bool = False) -> None:
     verb = "deleted" if result.deleted else "would delete"
     line = f"session {result.session_id} ({result.status}): {verb} {_rows(result.rows)}"
     if not result.models:
-        line += ": no model has a session_id column"
+        line += ": no model holds rows of it"
     click.echo(line, err=err)
     rows = [(model.relation, _rows(model.rows)) for model in result.models]
-    for text in _table(None, rows, right=(1,), indent="  "):
+    rows += [
+        (model.relation or model.node_id, f"skipped: {model.reason}") for model in result.skipped
+    ]
+    for text in _table(None, rows, right=() if result.skipped else (1,), indent="  "):
         click.echo(text, err=err)
     if result.deleted:
         click.echo(f"  recorded on the session: {result.cleanup}", err=err)

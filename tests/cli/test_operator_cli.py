@@ -5,15 +5,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-from etl_session.operator_cli import cli
+from etl_session import operator as ops
+from etl_session.errors import UsageError
+from etl_session.operator_cli import _period_text, cli
 
-SUBCOMMANDS = ("list", "show", "cleanup", "period")
+SUBCOMMANDS = ("list", "show", "close", "cleanup", "period")
 DBT_OPTIONS = ("--project-dir", "--profiles-dir", "--target", "--vars", "--json", "--help")
 
 
@@ -58,8 +64,21 @@ def test_the_group_help_lists_the_subcommands_and_the_exit_codes() -> None:
 @pytest.mark.parametrize(
     ("subcommand", "options"),
     [
-        ("list", (*DBT_OPTIONS, "--status", "--session-target", "--since", "--until", "--limit")),
-        ("show", DBT_OPTIONS),
+        (
+            "list",
+            (
+                *DBT_OPTIONS,
+                "--status",
+                "--session-target",
+                "--since",
+                "--until",
+                "--limit",
+                "--timezone",
+                "--utc",
+            ),
+        ),
+        ("show", (*DBT_OPTIONS, "--timezone", "--utc")),
+        ("close", (*DBT_OPTIONS, "--force", "--message")),
         ("cleanup", (*DBT_OPTIONS, "--dry-run", "--yes")),
         ("period", ("--timezone", "--project-dir", "--json", "--help")),
     ],
@@ -242,3 +261,200 @@ def test_click_refuses_malformed_options_with_exit_code_2(
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+# --- edges of dates, numbers and zones: one line, exit 2, before any warehouse ----------------
+
+BIGINT = 2**63 - 1
+NOT_AN_ID = f"a session id is a whole number from 1 to {BIGINT}, not "
+NOT_A_ZONE = (
+    "--timezone must be an IANA time zone such as UTC, Europe/Berlin or America/New_York, not "
+)
+ARABIC_DATE = "\u0662\u0660\u0662\u0663-\u0660\u0665-\u0660\u0661"
+
+
+def not_a_date(option: str, value: str) -> str:
+    return f"{option} must be a date as YYYY-MM-DD, not {value!r}"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["list", "--until", "9999-12-32"], not_a_date("--until", "9999-12-32")),
+        (["list", "--since", "0000-01-01"], not_a_date("--since", "0000-01-01")),
+        (["list", "--since", "10000-01-01"], not_a_date("--since", "10000-01-01")),
+        (["list", "--until", ARABIC_DATE], not_a_date("--until", ARABIC_DATE)),
+        (["list", "--until", "2023-02-29"], not_a_date("--until", "2023-02-29")),
+        (
+            ["list", "--since", "9999-12-31", "--until", "0001-01-01"],
+            "--until 0001-01-01 is before --since 9999-12-31",
+        ),
+        (["list", "--limit", "-1"], "--limit must be at least 1, not -1"),
+        (["list", "--limit", str(2**63)], f"--limit must be at most {BIGINT}, not {2**63}"),
+        (["show", "0"], NOT_AN_ID + "0"),
+        (["show", "--", "-5"], NOT_AN_ID + "-5"),
+        (["close", str(10**30)], NOT_AN_ID + str(10**30)),
+        (["cleanup", str(2**63), "--yes"], NOT_AN_ID + str(2**63)),
+        (
+            ["close", "3", "--message", "x" * 2001],
+            "--message is 2001 characters long; at most 2000",
+        ),
+        (["list", "--timezone", "Mars/Base"], NOT_A_ZONE + "'Mars/Base'"),
+        (["show", "3", "--timezone", ""], NOT_A_ZONE + "''"),
+        (
+            ["list", "--utc", "--timezone", "Europe/Berlin"],
+            "--utc and --timezone Europe/Berlin contradict each other: give one",
+        ),
+    ],
+)
+def test_edges_of_dates_numbers_and_zones_are_one_line(
+    project: Path, args: list[str], message: str
+) -> None:
+    result = invoke(args[0], "--project-dir", str(project), *args[1:])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"Error: {message}\n"
+    assert result.stdout == ""
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    option=st.sampled_from(["--since", "--until", "--limit", "--timezone", "ID"]),
+    value=st.one_of(
+        st.text(max_size=20),
+        st.integers(min_value=-(2**70), max_value=2**70).map(str),
+        st.dates().map(lambda day: day.isoformat() + "x"),
+    ),
+)
+def test_fuzzed_options_never_give_a_traceback(project: Path, option: str, value: str) -> None:
+    """Whatever the text, an option that is not valid is one line and exit code 2."""
+    args = ["show", "--", value] if option == "ID" else ["list", f"{option}={value}"]
+    valid = _valid(option, value)
+    assume(not valid)  # a valid value would go on to the warehouse
+    result = CliRunner().invoke(cli, [args[0], "--project-dir", str(project), *args[1:]])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith(("Error: ", "Usage: "))
+    assert "Traceback" not in result.output
+
+
+def _valid(option: str, value: str) -> bool:
+    try:
+        if option in {"--since", "--until"}:
+            ops._day(value, option)
+        elif option == "--timezone":
+            ops.check_timezone(value)
+        else:
+            ops.check_session_id(int(value)) if option == "ID" else None
+            if option == "--limit" and not 1 <= int(value) <= BIGINT:
+                return False
+    except (UsageError, ValueError):
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ops.show_session("3"),  # type: ignore[arg-type]
+        lambda: ops.close_session(True),  # type: ignore[arg-type]
+        lambda: ops.cleanup_session(3.0),  # type: ignore[arg-type]
+        lambda: ops.close_session(3, message=b"x"),  # type: ignore[arg-type]
+        lambda: ops.close_session(3, force="yes"),  # type: ignore[arg-type]
+        lambda: ops.list_sessions(limit="5"),  # type: ignore[arg-type]
+        lambda: ops.list_sessions(since=20230501),  # type: ignore[arg-type]
+        lambda: ops.list_sessions(until="9999-99-99"),
+    ],
+)
+def test_the_python_api_refuses_wrong_types_with_a_usage_error(call: Any) -> None:
+    with pytest.raises(UsageError) as raised:
+        call()
+    assert "\n" not in str(raised.value)
+
+
+# --- periods in their zone ----------------------------------------------------------------------
+
+
+def _utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=timezone.utc)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("instant", "zone", "shown"),
+    [
+        (_utc(2023, 5, 1, 4), "America/New_York", "2023-05-01T00:00:00-04:00"),
+        (_utc(2023, 1, 1, 5), "America/New_York", "2023-01-01T00:00:00-05:00"),
+        (_utc(2023, 3, 25, 23), "Europe/Berlin", "2023-03-26T00:00:00+01:00"),
+        (_utc(2023, 3, 26, 22), "Europe/Berlin", "2023-03-27T00:00:00+02:00"),
+        (_utc(2023, 4, 30, 18, 30), "Asia/Kolkata", "2023-05-01T00:00:00+05:30"),
+        (_utc(2023, 5, 1), "UTC", "2023-05-01T00:00:00Z"),
+        (_utc(2023, 5, 1, 0, 0, 0, 500), "UTC", "2023-05-01T00:00:00.000500Z"),
+    ],
+)
+def test_local_iso_shows_an_instant_in_a_zone(instant: datetime, zone: str, shown: str) -> None:
+    assert ops.local_iso(instant, zone) == shown
+    assert datetime.fromisoformat(shown.replace("Z", "+00:00")) == instant
+
+
+def test_a_session_is_shown_in_its_own_zone_and_its_json_stays_utc() -> None:
+    session = ops.SessionRecord(
+        session_id=7, source="shop", target="dev",
+        period_start=datetime(2023, 5, 1, 4, tzinfo=timezone.utc),
+        period_end=datetime(2023, 6, 1, 4, tzinfo=timezone.utc),
+        run_id="r", invocation_id=None, dbt_command="build", started=None, finished=None,
+        status="success", message=None, nodes_ok=3, nodes_error=0, nodes_skipped=0,
+        period_timezone="America/New_York",
+    )  # fmt: skip
+    assert session.zone == "America/New_York"
+    shown = _period_text(session, None)
+    assert shown == "2023-05-01T00:00:00-04:00 → 2023-06-01T00:00:00-04:00"
+    assert _period_text(session, "UTC") == "2023-05-01T04:00:00Z → 2023-06-01T04:00:00Z"
+    as_dict = session.as_dict()
+    assert (as_dict["period_start"], as_dict["period_timezone"]) == (
+        "2023-05-01T04:00:00Z", "America/New_York"
+    )  # fmt: skip
+
+
+# --- which models stamp session ids (from the manifest) ----------------------------------------
+
+
+def _model(macros: list[str], materialized: str = "incremental") -> dict[str, Any]:
+    return {
+        "resource_type": "model",
+        "config": {"materialized": materialized},
+        "depends_on": {"macros": macros, "nodes": []},
+    }
+
+
+def test_stamping_models_follow_macros_never_column_names() -> None:
+    manifest = {
+        "macros": {
+            "macro.etl_session.session_id": {"depends_on": {"macros": []}},
+            "macro.shop.audit_columns": {
+                "depends_on": {"macros": ["macro.etl_session.session_id"]}
+            },
+            "macro.shop.more_audit": {"depends_on": {"macros": ["macro.shop.audit_columns"]}},
+            "macro.shop.unrelated": {"depends_on": {"macros": []}},
+            "macro.shop.materialization_stamped_default": {
+                "depends_on": {"macros": ["macro.etl_session.session_id"]}
+            },
+        },
+        "nodes": {
+            "model.shop.direct": _model(["macro.etl_session.session_id"]),
+            "model.shop.through_macros": _model(["macro.shop.more_audit"]),
+            "model.shop.by_materialization": _model([], materialized="stamped"),
+            "model.shop.web_sessions": _model(["macro.shop.unrelated"], materialized="table"),
+            "seed.shop.session_id_seed": {
+                "resource_type": "seed",
+                "depends_on": {"macros": ["macro.etl_session.session_id"]},
+            },
+        },
+    }
+    assert ops.stamping_models(manifest) == [
+        "model.shop.by_materialization",
+        "model.shop.direct",
+        "model.shop.through_macros",
+    ]
+    assert ops.stamping_models({}) == []

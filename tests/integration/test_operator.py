@@ -6,9 +6,11 @@ import json
 import os
 import pty
 import re
+import signal
 import subprocess
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -27,6 +29,8 @@ ROW = re.compile(
     r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)  ([\d.]+ s) +(\d+/\d+/\d+)$"
 )
 RECORDED = r"deleted 2 rows from analytics\.fct_events at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+SLOW = "{with_slow: true, slow_seconds: 20, slow_rows: 1000000000}"
+WEB = "{with_web_sessions: true}"
 
 
 def etl_session(
@@ -61,6 +65,48 @@ def load_may_then_fail_june(wh: Warehouse) -> tuple[int, int]:
     assert june.returncode == 1, june.output
     ok, failed = (row[0] for row in wh.query(sessions_sql("session_id")))
     return ok, failed
+
+
+def start_load(wh: Warehouse, command: list[str], env: Mapping[str, str] | None = None) -> Any:
+    """A load in the background that reaches the slow model (its session is open by then)."""
+    proc = subprocess.Popen(
+        command,
+        cwd=wh.workdir,
+        env=wh.env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "START sql table model" in line and "slow" in line:
+            return proc
+    raise AssertionError("the load never reached the slow model:\n" + "".join(seen))
+
+
+def kill(wh: Warehouse, proc: Any) -> None:
+    """SIGKILL: no hook, no repair. On Postgres also end the slow query it left behind."""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    if wh.name == "postgres":
+        wh.query(
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where query like '%pg_sleep%' and pid <> pg_backend_pid()"
+        )
+
+
+def session_row(wh: Warehouse, session_id: int) -> tuple[Any, ...]:
+    [row] = wh.query(
+        "select status, message, closed_by, finished is not null, liveness"
+        f" from analytics.etl_sessions where session_id = {session_id}"
+    )
+    return row
+
+
+def running(wh: Warehouse) -> list[int]:
+    return [row[0] for row in wh.query(sessions_sql("session_id, status")) if row[1] == "running"]
 
 
 def sessions_sql(columns: str) -> str:
@@ -119,8 +165,12 @@ def test_list_shows_the_newest_sessions_first_and_filters_them(warehouse: Wareho
         "session_id", "source", "target", "period_start", "period_end", "run_id",
         "invocation_id", "dbt_command", "started", "finished", "duration_seconds", "status",
         "message", "nodes_ok", "nodes_error", "nodes_skipped", "runner_host", "runner_pid",
-        "cleanup",
+        "cleanup", "project", "period_timezone", "full_refresh", "selection", "liveness",
+        "closed_by",
     }  # fmt: skip
+    assert (first["project"], first["period_timezone"], first["closed_by"]) == (
+        "etl_it", "UTC", "hook"
+    )  # fmt: skip
     assert (first["period_start"], first["period_end"]) == (
         "2023-06-01T00:00:00Z",
         "2023-07-01T00:00:00Z",
@@ -147,7 +197,8 @@ def test_show_prints_every_field_the_node_results_and_the_error(warehouse: Wareh
     assert text.returncode == 0, text.output
     lines = text.stdout.splitlines()
     assert lines[0] == f"session {failed} error"
-    fields = dict(line.strip().split(None, 1) for line in lines[1:20])
+    results_at = next(i for i, line in enumerate(lines) if line.startswith("results"))
+    fields = dict(line.strip().split(None, 1) for line in lines[1:results_at])
     assert fields["period_start"] == "2023-06-01T00:00:00Z"
     assert fields["status"] == "error"
     assert fields["message"].startswith("1 failed, 1 skipped; first: model.etl_it.broken (error): ")
@@ -160,8 +211,11 @@ def test_show_prints_every_field_the_node_results_and_the_error(warehouse: Wareh
         "1",
     )
     assert fields["cleanup"] == "-"
-    assert lines[20] == f"results ({nodes_ok + 2} nodes)"
-    broken = next(line for line in lines[21:] if "model.etl_it.broken " in line)
+    assert lines[results_at] == f"results ({nodes_ok + 2} nodes)"
+    assert (fields["period_timezone"], fields["closed_by"], fields["project"]) == (
+        "UTC", "hook", "etl_it"
+    )  # fmt: skip
+    broken = next(line for line in lines[results_at:] if "model.etl_it.broken " in line)
     assert re.search(
         r"model +error +[\d.]+ s +\S+ +(Runtime|Database) Error in model broken", broken
     )
@@ -252,3 +306,248 @@ def test_an_unreachable_warehouse_exits_2_with_one_line_and_no_traceback(
     assert run.stderr.count("\n") == 1
     assert run.stdout == ""
     assert "Traceback" not in run.output
+
+
+# --- close and abandoned sessions -----------------------------------------------------------
+
+
+def test_close_on_duckdb_closes_a_killed_load_once(duckdb_warehouse: Warehouse) -> None:
+    wh = duckdb_warehouse
+    load_may_then_fail_june(wh)
+    proc = start_load(wh, wh.etl_run_command("--period", "2023-07", "--vars", SLOW, "-s", "slow"))
+    kill(wh, proc)
+    [left] = running(wh)
+
+    closed = etl_session(wh, "close", str(left), "--message", "killed  by\nhand")
+    again = etl_session(wh, "close", str(left), "--json")
+    unknown = etl_session(wh, "close", "999")
+
+    # This process holds the DuckDB file, so the load's owner is gone: no --force needed.
+    assert closed.returncode == 0, closed.output
+    assert closed.stdout == (
+        f"session {left} closed as error: closed by operator: killed by hand\n"
+    )
+    assert session_row(wh, left)[:4] == (
+        "error", "closed by operator: killed by hand", "operator", True
+    )  # fmt: skip
+    assert again.returncode == 0, again.output
+    outcome = json.loads(again.stdout)
+    assert (outcome["closed"], outcome["status"], outcome["message"]) == (
+        False, "error", "closed by operator: killed by hand"
+    )  # fmt: skip
+    assert (unknown.returncode, unknown.stderr) == (2, "Error: no session 999\n")
+
+
+def test_list_closes_a_killed_duckdb_load_as_abandoned(duckdb_warehouse: Warehouse) -> None:
+    wh = duckdb_warehouse
+    load_may_then_fail_june(wh)
+    proc = start_load(wh, wh.etl_run_command("--period", "2023-07", "--vars", SLOW, "-s", "slow"))
+    kill(wh, proc)
+    [left] = running(wh)
+
+    listed = etl_session(wh, "list")
+
+    assert listed.returncode == 0, listed.output
+    assert listed.stderr == (f"closed running session {left} as abandoned: its owner is gone\n")
+    status, message, closed_by, finished, _ = session_row(wh, left)
+    assert (status, closed_by, finished) == ("error", "abandoned", True)
+    assert message.startswith("abandoned: ")
+    assert re.search(rf"^ *{left}  etl_it → duckdb .* error ", listed.stdout, re.M)
+
+
+def test_close_on_postgres_is_refused_while_the_load_holds_its_lock(
+    postgres_warehouse: Warehouse,
+) -> None:
+    wh = postgres_warehouse
+    load_may_then_fail_june(wh)
+    proc = start_load(wh, wh.etl_run_command("--period", "2023-07", "--vars", SLOW, "-s", "slow"))
+    try:
+        [alive] = running(wh)
+        assert session_row(wh, alive)[4] == "lock"
+
+        refused = etl_session(wh, "close", str(alive))
+        listed = etl_session(wh, "list", "--json")
+
+        assert refused.returncode == 2, refused.output
+        assert refused.stderr == (
+            f"Error: session {alive} is running and its owner is alive (it holds its lock in the "
+            "warehouse): nothing changed; wait for it to end, or pass --force\n"
+        )
+        assert listed.returncode == 0 and listed.stderr == "", listed.output
+        assert running(wh) == [alive]  # a live load is never swept
+
+        forced = etl_session(wh, "close", str(alive), "--force", "--message", "stuck")
+        assert forced.returncode == 0, forced.output
+        assert session_row(wh, alive)[:3] == ("error", "closed by operator: stuck", "operator")
+    finally:
+        kill(wh, proc)
+
+    # A killed etl-run's connection is gone, and its lock with it: list closes it.
+    proc = start_load(wh, wh.etl_run_command("--period", "2023-08", "--vars", SLOW, "-s", "slow"))
+    kill(wh, proc)
+    [dead] = running(wh)
+
+    listed = etl_session(wh, "list")
+
+    assert listed.returncode == 0, listed.output
+    assert listed.stderr == f"closed running session {dead} as abandoned: its owner is gone\n"
+    assert session_row(wh, dead)[2] == "abandoned"
+    assert session_row(wh, alive)[2] == "operator"
+
+
+def test_a_plain_dbt_session_on_postgres_is_closed_only_with_force(
+    postgres_warehouse: Warehouse,
+) -> None:
+    wh = postgres_warehouse
+    load_may_then_fail_june(wh)
+    env = {
+        "ETL_SESSION_PERIOD_START": "2023-07-01T00:00:00Z",
+        "ETL_SESSION_PERIOD_END": "2023-08-01T00:00:00Z",
+    }
+    dbt = [str(BIN / "dbt"), "build", "-s", "slow", "--vars", SLOW, "--target", "postgres",
+           "--project-dir", str(wh.project_dir)]  # fmt: skip
+    proc = start_load(wh, dbt, env)
+    kill(wh, proc)
+    [unknown] = running(wh)
+    assert session_row(wh, unknown)[4] is None  # nothing tells whether plain dbt is alive
+
+    listed = etl_session(wh, "list")
+    refused = etl_session(wh, "close", str(unknown))
+    forced = etl_session(wh, "close", str(unknown), "--force", "--message", "dbt was killed")
+
+    assert listed.returncode == 0 and listed.stderr == "", listed.output
+    assert refused.returncode == 2, refused.output
+    assert refused.stderr == (
+        f"Error: session {unknown} is running and nobody can tell whether its owner is alive "
+        "(it holds no lock: opened by plain dbt on Postgres?): nothing changed; make sure the "
+        "load is gone, then pass --force\n"
+    )
+    assert forced.returncode == 0, forced.output
+    assert session_row(wh, unknown)[:4] == (
+        "error", "closed by operator: dbt was killed", "operator", True
+    )  # fmt: skip
+
+
+# --- cleanup owns only what the session wrote -------------------------------------------------
+
+
+def web_visits(wh: Warehouse) -> list[tuple[Any, ...]]:
+    return wh.query("select session_id, page from analytics.operator_web_sessions order by 1")
+
+
+def test_cleanup_leaves_a_table_whose_session_id_means_something_else(
+    warehouse: Warehouse,
+) -> None:
+    warehouse.insert_events(EVENTS)
+    may = warehouse.etl_run("--period", "2023-05", "-q", "--vars", WEB)
+    both = "{with_failure: true, with_web_sessions: true}"
+    june = warehouse.etl_run("--period", "2023-06", "-q", "--vars", both)
+    assert (may.returncode, june.returncode) == (0, 1), may.output + june.output
+    ok, failed = (row[0] for row in warehouse.query(sessions_sql("session_id")))
+    visits = web_visits(warehouse)
+    assert failed in [row[0] for row in visits]  # a web session with the same number
+
+    cleaned = etl_session(warehouse, "cleanup", str(failed), "--yes", "--json", "--vars", WEB)
+
+    assert cleaned.returncode == 0, cleaned.output
+    outcome = json.loads(cleaned.stdout)
+    assert [model["node_id"] for model in outcome["models"]] == ["model.etl_it.fct_events"]
+    assert outcome["rows"] == 2
+    assert web_visits(warehouse) == visits
+    assert facts(warehouse) == [(ok, 1), (ok, 2)]
+
+
+def recreate_sessions_tables(wh: Warehouse) -> None:
+    """What a user does by dropping the tables (or by changing the schema/table vars)."""
+    cascade = " cascade" if wh.name == "postgres" else ""  # the package's history view
+    wh.execute("drop table analytics.etl_session_results" + cascade)
+    wh.execute("drop table analytics.etl_sessions" + cascade)
+    if wh.name == "duckdb":
+        wh.execute("drop sequence if exists analytics.etl_sessions_seq")
+
+
+def test_cleanup_after_the_sessions_tables_were_recreated_keeps_older_rows(
+    warehouse: Warehouse,
+) -> None:
+    warehouse.insert_events(EVENTS)
+    may = warehouse.etl_run("--period", "2023-05", "-q")
+    assert may.returncode == 0, may.output
+    may_rows = facts(warehouse)
+    [(old,)] = warehouse.query(sessions_sql("session_id"))
+
+    # A new failed session of another period: ids may restart at 1 (the older load's id).
+    recreate_sessions_tables(warehouse)
+    june = warehouse.etl_run("--period", "2023-06", "-q", "--vars", "{with_failure: true}")
+    assert june.returncode == 1, june.output
+    [(new,)] = warehouse.query(sessions_sql("session_id"))
+    cleaned = etl_session(warehouse, "cleanup", str(new), "--yes", "--json")
+    assert cleaned.returncode == 0, cleaned.output
+    assert json.loads(cleaned.stdout)["rows"] == 2
+    assert facts(warehouse) == may_rows
+
+    # A new failed session of the same period that never wrote fct_events.
+    recreate_sessions_tables(warehouse)
+    failing = "{with_failure: true}"
+    again = warehouse.etl_run("--period", "2023-05", "-q", "-s", "broken", "--vars", failing)
+    assert again.returncode == 1, again.output
+    [(other,)] = warehouse.query(sessions_sql("session_id"))
+    cleaned = etl_session(warehouse, "cleanup", str(other), "--yes", "--json")
+    assert cleaned.returncode == 0, cleaned.output
+    outcome = json.loads(cleaned.stdout)
+    assert (outcome["rows"], outcome["models"]) == (0, [])
+    assert outcome["skipped"] == [
+        {
+            "node_id": "model.etl_it.fct_events",
+            "relation": "analytics.fct_events",
+            "reason": "the session did not write to it (not run)",
+        }
+    ]
+    assert facts(warehouse) == may_rows
+    assert old in {row[0] for row in may_rows}
+
+
+# --- dates and zones --------------------------------------------------------------------------
+
+
+def test_list_takes_the_first_and_the_last_day_of_the_calendar(
+    duckdb_warehouse: Warehouse,
+) -> None:
+    ok, failed = load_may_then_fail_june(duckdb_warehouse)
+
+    found = etl_session(
+        duckdb_warehouse, "list", "--json", "--since", "0001-01-01", "--until", "9999-12-31"
+    )
+
+    assert found.returncode == 0, found.output
+    assert [row["session_id"] for row in json.loads(found.stdout)] == [failed, ok]
+
+
+def test_list_and_show_give_the_period_in_the_zone_it_was_stated_in(
+    duckdb_warehouse: Warehouse,
+) -> None:
+    wh = duckdb_warehouse
+    wh.insert_events(EVENTS)
+    run = wh.etl_run("--period", "2023-05", "--timezone", "America/New_York", "-q")
+    assert run.returncode == 0, run.output
+    [(loaded,)] = wh.query(sessions_sql("session_id"))
+    local = "2023-05-01T00:00:00-04:00 → 2023-06-01T00:00:00-04:00"
+    utc = "2023-05-01T04:00:00Z → 2023-06-01T04:00:00Z"
+
+    stated = etl_session(wh, "list")
+    in_utc = etl_session(wh, "list", "--utc")
+    kolkata = etl_session(wh, "list", "--timezone", "Asia/Kolkata")
+    shown = etl_session(wh, "show", str(loaded))
+    as_json = etl_session(wh, "list", "--json")
+
+    assert [r.returncode for r in (stated, in_utc, kolkata, shown, as_json)] == [0] * 5
+    assert f"  etl_it → duckdb  {local}  success " in stated.stdout
+    assert f"  etl_it → duckdb  {utc}  success " in in_utc.stdout
+    assert "2023-05-01T09:30:00+05:30 → 2023-06-01T09:30:00+05:30" in kolkata.stdout
+    fields = dict(line.strip().split(None, 1) for line in shown.stdout.splitlines()[1:])
+    assert (fields["period_start"], fields["period_end"], fields["period_timezone"]) == (
+        "2023-05-01T00:00:00-04:00", "2023-06-01T00:00:00-04:00", "America/New_York"
+    )  # fmt: skip
+    [session] = json.loads(as_json.stdout)
+    assert (session["period_start"], session["period_end"], session["period_timezone"]) == (
+        "2023-05-01T04:00:00Z", "2023-06-01T04:00:00Z", "America/New_York"
+    )  # fmt: skip
