@@ -27,7 +27,8 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
     context_settings=CONTEXT_SETTINGS,
     epilog=(
         "Exit codes: 0 success (or nothing to do); 1 the run failed (session 'error'); "
-        "2 nothing could run; 130 interrupted. Arguments after -- go to dbt verbatim."
+        "2 nothing could run; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). "
+        "Arguments after -- go to dbt verbatim."
     ),
 )
 @click.option(
@@ -85,13 +86,14 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
     flag_value=math.inf,
     default=None,
     metavar="[SECONDS]",
-    help="When a load of an overlapping period is running, wait for it (up to SECONDS, or "
-    "without limit) instead of exiting with code 2.",
+    help="When another load of this project and target is running, queue behind it (up to "
+    "SECONDS, or without limit) instead of exiting with code 2.",
 )
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Resolve the period and print what would run; touches nothing, needs no warehouse.",
+    help="Resolve the period and print what would run; writes nothing. Without --period it "
+    "reads the warehouse to find where the load would continue.",
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object with the outcome on stdout."

@@ -14,7 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from etl_session.results import NodeResult, one_line
+from etl_session.errors import Terminated
+from etl_session.results import NodeResult, one_line, plain
 
 #: The package announces what it did on dbt's event stream with this prefix (macros/internal).
 ANNOUNCE_PREFIX = "etl_session "
@@ -34,6 +35,8 @@ class Invocation:
     nodes: tuple[NodeResult, ...] = ()
     error: str | None = None
     interrupted: bool = False
+    #: Interrupted by SIGTERM (etl_session.errors.Terminated), not by Ctrl-C.
+    terminated: bool = False
     #: dbt stopped on a compile or parse error in the project (so the warehouse may be fine).
     compile_error: bool = False
     announcements: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
@@ -70,7 +73,7 @@ def _node_result(result: Any) -> NodeResult:
         node_id=str(node.unique_id),
         resource_type=str(resource_type),
         status=str(status).lower(),
-        message=None if result.message is None else str(result.message),
+        message=None if result.message is None else plain(str(result.message)),
         execution_time=float(result.execution_time or 0.0),
         rows_affected=rows if isinstance(rows, int) and rows >= 0 else None,
     )
@@ -97,6 +100,8 @@ def _is_compile_error(exception: BaseException | None) -> bool:
 def _error_text(exception: BaseException | None) -> str | None:
     if exception is None:
         return None
+    if isinstance(exception, Terminated):
+        return "terminated by SIGTERM"
     text = str(exception) or getattr(exception, "msg", None) or type(exception).__name__
     return one_line(str(text), limit=2000)
 
@@ -130,13 +135,93 @@ def _hide_stack_traces_from_console() -> None:
     dbt_logging.get_stdout_config = console_config  # type: ignore[attr-defined]
 
 
+class LivenessHold:
+    """The load's own warehouse connection that proves it is alive (plan: "Liveness").
+
+    When open_session announces `hold {sql}` (Postgres: take a session-level advisory lock keyed
+    by the run id), this opens a connection of its own with the credentials of the adapter dbt
+    is using for the current invocation, runs that statement in autocommit mode and keeps the
+    connection until `close()` — after the load and any repair. If the process dies, the
+    warehouse drops the connection and the lock with it, so the next load knows the session is
+    dead. Failing to hold is a warning, never a reason to stop the load.
+    """
+
+    def __init__(self) -> None:
+        self._handles: list[Any] = []
+        self.warnings: list[str] = []
+
+    @property
+    def held(self) -> bool:
+        return bool(self._handles)
+
+    def acquire(self, sql: str) -> None:
+        try:
+            self._handles.append(_open_and_execute(sql))
+        except Exception as exc:  # any failure only costs liveness, never the load
+            warning = (
+                "etl-run: warning: could not hold this load's liveness lock "
+                f"({one_line(str(exc) or type(exc).__name__, limit=300)}); if this process dies, "
+                "close its session with etl-session close ID --force"
+            )
+            self.warnings.append(warning)
+            print(warning, file=sys.stderr)
+
+    def close(self) -> None:
+        while self._handles:
+            handle = self._handles.pop()
+            with contextlib.suppress(Exception):
+                handle.close()
+
+
+def _current_adapter() -> Any:
+    """The adapter dbt registered for the invocation that is running now."""
+    from dbt.adapters.factory import FACTORY
+
+    with FACTORY.lock:
+        adapters = list(FACTORY.adapters.values())
+    if not adapters:
+        raise RuntimeError("dbt has no adapter registered")
+    return adapters[-1]
+
+
+def _open_and_execute(sql: str) -> Any:
+    """A new connection opened by the adapter's own ConnectionManager, autocommit, after `sql`."""
+    from dbt.adapters.contracts.connection import Connection, ConnectionState, Identifier
+
+    adapter = _current_adapter()
+    connection = Connection(
+        type=Identifier(adapter.type()),
+        name="etl_session_liveness",
+        credentials=adapter.config.credentials,
+        state=ConnectionState.INIT,
+        transaction_open=False,
+        handle=None,
+    )
+    handle = adapter.ConnectionManager.open(connection).handle
+    try:
+        handle.autocommit = True
+        cursor = handle.cursor()
+        cursor.execute(sql)
+        cursor.close()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            handle.close()
+        raise
+    return handle
+
+
 def invoke(
     args: Sequence[str],
     *,
     context: Mapping[str, str] | None = None,
     stdout_to_stderr: bool = False,
+    hold: LivenessHold | None = None,
 ) -> Invocation:
-    """Run `dbt <args>` in this process; never raises for what dbt reports."""
+    """Run `dbt <args>` in this process; never raises for what dbt reports.
+
+    With `hold`, a `hold {sql}` announcement opens the load's liveness connection (see
+    `LivenessHold`), synchronously inside the hook that announced it.
+    """
     from dbt.cli.main import dbtRunner
 
     _hide_stack_traces_from_console()
@@ -150,7 +235,15 @@ def invoke(
         message = getattr(getattr(event, "data", None), "msg", None)
         if isinstance(message, str) and message.startswith(ANNOUNCE_PREFIX):
             with contextlib.suppress(ValueError):
-                announcements.append(json.loads(message[len(ANNOUNCE_PREFIX) :]))
+                announced = json.loads(message[len(ANNOUNCE_PREFIX) :])
+                announcements.append(announced)
+                if (
+                    hold is not None
+                    and isinstance(announced, dict)
+                    and announced.get("event") == "hold"
+                    and isinstance(announced.get("sql"), str)
+                ):
+                    hold.acquire(announced["sql"])
 
     runner = dbtRunner(callbacks=[listen])
     redirect = (
@@ -166,6 +259,34 @@ def invoke(
         nodes=_node_results(outcome.result),
         error=_error_text(exception) or (one_line(caught[-1], limit=2000) if caught else None),
         interrupted=isinstance(exception, KeyboardInterrupt),
+        terminated=isinstance(exception, Terminated),
         compile_error=_is_compile_error(exception),
         announcements=tuple(announcements),
     )
+
+
+def list_nodes(args: Sequence[str]) -> list[Mapping[str, Any]] | Invocation:
+    """`dbt ls <args> --output json`: the selected nodes, or the failed Invocation."""
+    from dbt.cli.main import dbtRunner
+
+    _hide_stack_traces_from_console()
+    command = ["--log-level", "none", "ls", "--output", "json", *args]
+    outcome = dbtRunner().invoke(command)
+    if not outcome.success:
+        return Invocation(
+            args=tuple(command),
+            success=False,
+            ran=outcome.result is not None,
+            error=_error_text(outcome.exception) or "dbt ls failed",
+            interrupted=isinstance(outcome.exception, KeyboardInterrupt),
+            terminated=isinstance(outcome.exception, Terminated),
+            compile_error=_is_compile_error(outcome.exception),
+        )
+    nodes: list[Mapping[str, Any]] = []
+    listed: Any = outcome.result if isinstance(outcome.result, list) else []
+    for line in listed:
+        with contextlib.suppress(ValueError, TypeError):
+            parsed = json.loads(line)
+            if isinstance(parsed, dict):
+                nodes.append(parsed)
+    return nodes

@@ -15,3 +15,8 @@ class UsageError(EtlSessionError, ValueError):
 
 class PeriodError(UsageError):
     """A loading period could not be resolved. Its message is one line naming what is wrong."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived during a load. Raised inside dbt like Ctrl-C, so dbt cancels its queries
+    and returns; the load then ends as `error`, "terminated by SIGTERM", exit code 143."""

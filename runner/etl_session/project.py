@@ -22,6 +22,16 @@ if TYPE_CHECKING:
     from etl_session.dbt_invoke import Invocation
 
 
+#: The dbt vars that carry a session's context (highest precedence in the package's macros).
+SESSION_VARS = (
+    "etl_period_start",
+    "etl_period_end",
+    "etl_period_timezone",
+    "etl_run_id",
+    "etl_source",
+)
+
+
 @dataclass(frozen=True)
 class DbtProject:
     """What is read from the user's dbt project before anything runs."""
@@ -35,6 +45,9 @@ class DbtProject:
     profile: str | None = None
     package_vars: Mapping[str, Any] = field(default_factory=dict)
     locked_packages: tuple[str, ...] = field(default_factory=tuple)
+    #: Session vars (etl_period_start, ...) that dbt_project.yml sets, at the top level or
+    #: under a project's scope: they would override what etl-run sets for every load.
+    reserved_vars: tuple[str, ...] = field(default_factory=tuple)
 
     def needs_deps(self) -> bool:
         """True when the project declares packages that are not installed."""
@@ -86,6 +99,9 @@ def load_project(
                     locked.append(str(entry["name"]))
     project_vars = project.get("vars") if isinstance(project.get("vars"), dict) else {}
     timezone_var = project_vars.get("etl_session_timezone") if project_vars else None
+    scopes = [project_vars or {}]
+    scopes += [value for value in (project_vars or {}).values() if isinstance(value, dict)]
+    reserved = [name for name in SESSION_VARS if any(name in scope for scope in scopes)]
     return DbtProject(
         directory=directory,
         name=str(project["name"]),
@@ -100,6 +116,7 @@ def load_project(
             if isinstance(key, str) and key.startswith("etl_session")
         },
         locked_packages=tuple(locked),
+        reserved_vars=tuple(reserved),
     )
 
 

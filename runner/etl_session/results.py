@@ -6,6 +6,7 @@ boundary; everything here works on those frozen values only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -66,9 +67,19 @@ class SessionOutcome:
         return self.status == SUCCESS
 
 
+#: Terminal control sequences (dbt colours its error messages): CSI `ESC [ ... m`, OSC
+#: `ESC ] ... BEL/ST`, and any other two-character escape.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+
+
+def plain(text: str | None) -> str | None:
+    """`text` without terminal colour codes: messages are stored and printed as plain text."""
+    return None if text is None else _ANSI.sub("", text)
+
+
 def one_line(text: str | None, limit: int = 500) -> str:
-    """Collapse whitespace so a message fits on one line, cut to `limit` characters."""
-    collapsed = " ".join((text or "").split())
+    """Plain text on one line: colour codes removed, whitespace collapsed, cut to `limit`."""
+    collapsed = " ".join((plain(text) or "").split())
     return collapsed if len(collapsed) <= limit else collapsed[: limit - 1] + "…"
 
 

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
+import signal
 import socket
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from datetime import timezone as dt_timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from etl_session.errors import UsageError
+from etl_session.errors import Terminated, UsageError
 from etl_session.period import Period, resolve_period
 from etl_session.project import (
     DbtProject,
@@ -32,7 +36,15 @@ from etl_session.project import (
     load_project,
     sigint_deferred,
 )
-from etl_session.results import ERROR, SUCCESS, NodeResult, SessionOutcome, aborted, outcome_of
+from etl_session.results import (
+    ERROR,
+    SUCCESS,
+    NodeResult,
+    SessionOutcome,
+    aborted,
+    one_line,
+    outcome_of,
+)
 
 if TYPE_CHECKING:
     from etl_session.dbt_invoke import Invocation
@@ -41,10 +53,14 @@ EXIT_SUCCESS = 0
 EXIT_FAILED = 1
 EXIT_NOTHING_RAN = 2
 EXIT_INTERRUPTED = 130
+#: 128 + SIGTERM, what a shell reports for a process SIGTERM ended.
+EXIT_TERMINATED = 143
+TERMINATED = "terminated by SIGTERM"
 
 COMMANDS = ("build", "run")
 UP_TO_DATE = "up-to-date"
 DRY_RUN = "dry-run"
+OK_STATUSES = frozenset({SUCCESS, UP_TO_DATE, DRY_RUN})
 
 
 @dataclass(frozen=True)
@@ -55,13 +71,15 @@ class RunOptions:
     project_dir: str | os.PathLike[str] = "."
     profiles_dir: str | os.PathLike[str] | None = None
     target: str | None = None
-    select: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
+    #: A str is one selector; the Python API also takes any iterable of str.
+    select: tuple[str, ...] | str = ()
+    exclude: tuple[str, ...] | str = ()
     full_refresh: bool = False
     threads: int | None = None
-    vars: str | None = None
+    #: YAML mapping text (the CLI), or a mapping (the Python API).
+    vars: str | Mapping[str, Any] | None = None
     command: str = "build"
-    dbt_args: tuple[str, ...] = ()
+    dbt_args: tuple[str, ...] | str = ()
     source: str | None = None
     timezone: str | None = None
     quiet: bool = False
@@ -90,7 +108,8 @@ class SessionResult:
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == EXIT_SUCCESS
+        """True only for a successful load or a run with nothing to do (up to date, dry run)."""
+        return self.status in OK_STATUSES and self.exit_code == EXIT_SUCCESS
 
     def summary(self) -> str:
         """One line, always the same shape: id, status, period, counts, time."""
@@ -136,7 +155,7 @@ def _timezone(options: RunOptions, project: DbtProject) -> str:
 
 
 def _warehouse(options: RunOptions, project: DbtProject) -> Warehouse:
-    return Warehouse(project, target=options.target, vars=options.vars)
+    return Warehouse(project, target=options.target, vars=_vars_text(options.vars))
 
 
 def _quiet(options: RunOptions) -> list[str]:
@@ -151,29 +170,300 @@ def _operation(
     )
 
 
-def _default_period(options: RunOptions, project: DbtProject, timezone: str) -> Period | str:
-    """[end of the last successful session, start of today): a Period, or why there is none."""
-    today = resolve_period("today", timezone=timezone, now=options.now).start
-    found = _operation(
-        options, project, "last_session_end", {"source": options.source or project.name}
+# -- input ------------------------------------------------------------------------------------
+
+#: dbt vars that carry the session context. While etl-run drives the session they are its own:
+#: a var would silently override what etl-run resolved and reports. The option to use instead.
+RESERVED_VARS = {
+    "etl_period_start": "use --period instead",
+    "etl_period_end": "use --period instead",
+    "etl_period_timezone": "use --timezone instead",
+    "etl_source": "use --source instead",
+    "etl_run_id": "etl-run makes a new run id for every load; remove it",
+}
+
+_TEXT_OPTIONS = ("period", "target", "source", "timezone", "command")
+_PATH_OPTIONS = ("project_dir", "profiles_dir")
+_LIST_OPTIONS = ("select", "exclude", "dbt_args")
+_FLAG_OPTIONS = ("full_refresh", "quiet", "dry_run", "logs_to_stderr")
+
+
+def _option_name(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-") if field_name != "dbt_args" else "dbt_args"
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def _check_text(name: str, value: str) -> str:
+    """Text that can reach dbt, the environment and the warehouse: UTF-8, no NUL."""
+    if "\x00" in value:
+        raise UsageError(f"{name} contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{name} is not valid UTF-8 text") from None
+    return value
+
+
+def _text(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UsageError(f"{name} must be a string, not {_type_name(value)}")
+    return _check_text(name, value)
+
+
+def _items(name: str, value: object) -> tuple[str, ...]:
+    """A str is ONE item (run(select="fct_orders+")); otherwise an iterable of str."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (_check_text(name, value),)
+    if isinstance(value, (bytes, Mapping)) or not isinstance(value, Iterable):
+        raise UsageError(f"{name} must be a string or a list of strings, not {_type_name(value)}")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise UsageError(f"{name} must hold strings only, not {_type_name(item)}")
+        _check_text(name, item)
+    return items
+
+
+def _vars_text(value: str | Mapping[str, Any] | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(dict(value), default=str, sort_keys=True)
+
+
+def _vars(value: object) -> str | None:
+    """--vars as YAML text: a mapping (Python API) or YAML mapping text; a UsageError otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        if not all(isinstance(key, str) for key in value):
+            raise UsageError("vars must have string keys")
+        try:
+            text = json.dumps(dict(value), default=str, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"vars cannot be passed to dbt: {one_line(str(exc))}") from None
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise UsageError(f"vars must be a mapping or YAML text, not {_type_name(value)}")
+    _check_text("--vars", text)
+    check_vars(text)
+    parsed = yaml.safe_load(text)  # a mapping: check_vars said so
+    for name, fix in RESERVED_VARS.items():
+        if name in parsed:
+            raise UsageError(f"--vars {name} is reserved while etl-run drives the session: {fix}")
+    return text
+
+
+def _validated(options: RunOptions) -> RunOptions:
+    """The options with their types checked and normalized; a one-line UsageError otherwise."""
+    changes: dict[str, Any] = {}
+    for name in _TEXT_OPTIONS:
+        changes[name] = _text(_option_name(name), getattr(options, name))
+    for name in _PATH_OPTIONS:
+        value = getattr(options, name)
+        if value is None and name == "profiles_dir":
+            continue
+        if not isinstance(value, (str, os.PathLike)):
+            raise UsageError(f"{_option_name(name)} must be a path, not {_type_name(value)}")
+        path = os.fspath(value)
+        if not isinstance(path, str):
+            raise UsageError(f"{_option_name(name)} must be a text path, not {_type_name(path)}")
+        _check_text(_option_name(name), path)
+    for name in _LIST_OPTIONS:
+        changes[name] = _items(_option_name(name), getattr(options, name))
+    for name in _FLAG_OPTIONS:
+        if not isinstance(getattr(options, name), bool):
+            value = getattr(options, name)
+            raise UsageError(f"{_option_name(name)} must be True or False, not {value!r}")
+    threads = options.threads
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
+        raise UsageError(f"--threads must be an integer, not {threads!r}")
+    if threads is not None and threads < 1:
+        raise UsageError(f"--threads must be at least 1, not {threads}")
+    wait = options.wait
+    if wait is not None and (
+        isinstance(wait, bool) or not isinstance(wait, (int, float)) or math.isnan(wait) or wait < 0
+    ):
+        raise UsageError(f"--wait must be a number of seconds (0 or more), not {wait!r}")
+    if options.now is not None and not isinstance(options.now, datetime):
+        raise UsageError(f"now must be a datetime, not {_type_name(options.now)}")
+    changes["vars"] = _vars(options.vars)
+    validated = replace(options, **changes)
+    if validated.command not in COMMANDS:
+        raise UsageError(
+            f"--command must be one of {', '.join(COMMANDS)}, not {validated.command!r}"
+        )
+    return validated
+
+
+def _check_project_vars(project: DbtProject) -> None:
+    """A period (or another session var) in dbt_project.yml would override every --period."""
+    if project.reserved_vars:
+        name = project.reserved_vars[0]
+        raise UsageError(
+            f"{project.directory / 'dbt_project.yml'} sets the var {name}, which would override "
+            f"what etl-run sets for every load: remove it ({RESERVED_VARS[name]})"
+        )
+
+
+# -- the default period -----------------------------------------------------------------------
+
+
+def _is_period_model(node: Mapping[str, Any]) -> bool:
+    materialized = node.get("config.materialized")
+    strategy = node.get("config.incremental_strategy")
+    return node.get("resource_type") == "model" and (
+        materialized == "etl_period" or (materialized == "incremental" and strategy == "etl_period")
     )
+
+
+def _selected_nodes(options: RunOptions, project: DbtProject) -> list[Mapping[str, Any]]:
+    """The nodes the load would run (`dbt ls` with its selection); exit 2 when there are none."""
+    from etl_session import dbt_invoke
+
+    args = [*_warehouse(options, project).flags()]
+    for selector in options.select:
+        args += ["--select", selector]
+    for selector in options.exclude:
+        args += ["--exclude", selector]
+    args += ["--output-keys", "unique_id resource_type config.materialized"]
+    args += ["--output-keys", "config.incremental_strategy"]
+    listed = dbt_invoke.list_nodes(args)
+    if not isinstance(listed, list):
+        if listed.terminated:
+            raise Terminated()
+        if listed.interrupted:
+            raise KeyboardInterrupt()
+        raise _NothingRan(listed.error or "dbt could not list the selected nodes")
+    if not listed:
+        raise UsageError(_no_match(options))
+    return listed
+
+
+def _no_match(options: RunOptions) -> str:
+    given = [f"--select {s}" for s in options.select] + [f"--exclude {s}" for s in options.exclude]
+    if not given:
+        return "nothing to load: the project has no models, seeds, snapshots or tests"
+    return f"the selection matches no node: {' '.join(given)}"
+
+
+def _instant(text: object) -> datetime:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+
+
+def _default_period(options: RunOptions, project: DbtProject, timezone: str) -> Period | str:
+    """Where the next load continues: a Period, or why there is nothing to load.
+
+    The start is the earliest "end of the last successful load" over the selected period
+    models (per node, from the per-node results of successful sessions), so a partial load
+    (`-s one_model`) never makes the other models skip its period; without period models in
+    the selection, the end of the last successful session. The end is the start of today.
+    """
+    today = resolve_period("today", timezone=timezone, now=options.now).start
+    source = options.source or project.name
+    period_models = sorted(
+        str(node["unique_id"])
+        for node in _selected_nodes(options, project)
+        if _is_period_model(node) and node.get("unique_id")
+    )
+    found = _operation(
+        options, project, "last_session_end", {"source": source, "nodes": period_models}
+    )
+    if found.terminated:
+        raise Terminated()
     if not found.success:
         raise _NothingRan(found.error or "dbt could not look up the last session")
     answer = found.announced("last_session_end") or {}
-    last_end = answer.get("period_end")
-    if not last_end:
-        raise UsageError(
-            f"no earlier successful session for {options.source or project.name}: give the first "
-            'period, e.g. etl-run --period "[2023-05-01, 2023-05-31]"'
-        )
-    start = datetime.fromisoformat(str(last_end).replace("Z", "+00:00"))
+    first_period = 'give the first period, e.g. etl-run --period "[2023-05-01, 2023-05-31]"'
+    if period_models:
+        announced = answer.get("nodes")
+        ends: Mapping[str, Any] = announced if isinstance(announced, Mapping) else {}
+        loaded = {node: _instant(ends[node]) for node in period_models if ends.get(node)}
+        never = [node for node in period_models if node not in loaded]
+        if not loaded:
+            raise UsageError(f"no earlier successful session for {source}: {first_period}")
+        if never:
+            more = f" (and {len(never) - 1} more)" if len(never) > 1 else ""
+            raise UsageError(
+                f"{never[0]}{more} has no successful load of {source} yet, so the period to "
+                f"continue from is unknown: load its first period with --period "
+                f"(e.g. -s {never[0].rsplit('.', 1)[-1]}), or --exclude it"
+            )
+        start = min(loaded.values())
+    else:
+        last_end = answer.get("period_end")
+        if not last_end:
+            raise UsageError(f"no earlier successful session for {source}: {first_period}")
+        start = _instant(last_end)
     if start >= today:
-        return f"data is up to date: the last successful session ended at {last_end}"
-    return Period.from_iso(start.isoformat(), today.isoformat())
+        return f"data is up to date: the last successful session ended at {_iso(start)}"
+    return Period(start, today)
+
+
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class _NothingRan(Exception):
     """dbt could not start: the reason, for a session result with exit code 2."""
+
+
+# -- signals ----------------------------------------------------------------------------------
+
+
+class _Interrupts:
+    """SIGTERM handled like Ctrl-C for the length of one load (main thread only).
+
+    While dbt runs, SIGTERM raises `Terminated` (a KeyboardInterrupt) so dbt cancels its queries
+    and returns; while the session is repaired (`deferred()`), SIGTERM is only noted and Ctrl-C
+    is ignored, so the row is always closed. A SIGTERM handler someone else installed (a
+    scheduler's) is left alone.
+    """
+
+    def __init__(self) -> None:
+        self.received = False
+        self._raising = True
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGTERM)
+            if previous in (signal.SIG_DFL, None):
+                self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+                self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGTERM, self._previous)
+            self._installed = False
+
+    def _on_sigterm(self, signum: int, frame: object) -> None:
+        first = not self.received
+        self.received = True
+        if self._raising and first:
+            raise Terminated()
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Let a repair finish whatever signal arrives: a session must not stay running."""
+        raising, self._raising = self._raising, False
+        try:
+            with sigint_deferred():
+                yield
+        finally:
+            self._raising = raising
+
+
+# -- the load ---------------------------------------------------------------------------------
 
 
 def run(period: str | None = None, **kwargs: Any) -> SessionResult:
@@ -182,17 +472,17 @@ def run(period: str | None = None, **kwargs: Any) -> SessionResult:
     Raises `etl_session.UsageError` (and its subclass `PeriodError`) for bad input, before
     anything runs. Everything that happens once dbt starts is reported in the result.
     """
+    unknown = sorted(set(kwargs) - {f.name for f in fields(RunOptions)})
+    if unknown:
+        raise UsageError(f"run() got an unknown option {unknown[0]!r}")
     return run_with(RunOptions(period=period, **kwargs))
 
 
 def run_with(options: RunOptions) -> SessionResult:
     started = time.monotonic()
-    if options.command not in COMMANDS:
-        raise UsageError(f"--command must be one of {', '.join(COMMANDS)}, not {options.command!r}")
-    if options.threads is not None and options.threads < 1:
-        raise UsageError(f"--threads must be at least 1, not {options.threads}")
+    options = _validated(options)
     project = load_project(options.project_dir, options.profiles_dir)
-    check_vars(options.vars)
+    _check_project_vars(project)
     timezone = _timezone(options, project)
     period = (
         resolve_period(options.period, timezone=timezone, now=options.now)
@@ -215,24 +505,51 @@ def run_with(options: RunOptions) -> SessionResult:
     command += list(options.dbt_args)
     command = [*_quiet(options), *command]
 
-    if options.dry_run:
-        what = str(period) if period else "from the end of the last successful session to today"
-        return SessionResult(
-            status=DRY_RUN,
-            exit_code=EXIT_SUCCESS,
-            message=f"would run dbt {' '.join(command)} for {what}",
-            period=period,
-            dbt_command=("dbt", *command),
-            elapsed=time.monotonic() - started,
-        )
+    with _Interrupts() as interrupts:
+        try:
+            return _load(options, project, period, timezone, command, started, interrupts)
+        except Terminated:
+            return _stopped(TERMINATED, EXIT_TERMINATED, period, started, command)
+        except KeyboardInterrupt:
+            return _stopped("interrupted", EXIT_INTERRUPTED, period, started, command)
+
+
+def _stopped(
+    reason: str, exit_code: int, period: Period | None, started: float, command: Sequence[str]
+) -> SessionResult:
+    """A signal arrived before a session was opened: nothing to repair."""
+    return replace(_nothing_ran(reason, period, started, command), exit_code=exit_code)
+
+
+def _load(
+    options: RunOptions,
+    project: DbtProject,
+    period: Period | None,
+    timezone: str,
+    command: list[str],
+    started: float,
+    interrupts: _Interrupts,
+) -> SessionResult:
+    if options.dry_run and period is not None:
+        return _dry_run(period, command, started)
 
     from etl_session import dbt_invoke
 
     if project.needs_deps():
+        if options.dry_run:
+            return _nothing_ran(
+                "cannot tell which period the load would start at before the etl_session "
+                "package is installed: run dbt deps, or give --period",
+                None,
+                started,
+                command,
+            )
         deps = dbt_invoke.invoke(
             [*_quiet(options), "deps", *Warehouse(project).flags()],
             stdout_to_stderr=options.logs_to_stderr,
         )
+        if deps.terminated:
+            raise Terminated()
         if not deps.success:
             return _nothing_ran(f"dbt deps failed: {deps.error}", period, started, command)
 
@@ -240,7 +557,10 @@ def run_with(options: RunOptions) -> SessionResult:
         try:
             found = _default_period(options, project, timezone)
         except _NothingRan as exc:
-            return _nothing_ran(str(exc), None, started, command)
+            reason = str(exc)
+            if options.dry_run:
+                reason = f"cannot tell which period the load would start at: {reason}"
+            return _nothing_ran(reason, None, started, command)
         if isinstance(found, str):
             return SessionResult(
                 status=UP_TO_DATE,
@@ -250,54 +570,80 @@ def run_with(options: RunOptions) -> SessionResult:
                 dbt_command=("dbt", *command),
             )
         period = found
+        if options.dry_run:
+            return _dry_run(period, command, started)
 
     deadline = None if options.wait is None else time.monotonic() + options.wait
-    retries_after_abandon = 3
     catalog_retries = 2
-    while True:
-        run_id = uuid.uuid4().hex
-        context = {
-            "ETL_SESSION_PERIOD_START": period.start_iso,
-            "ETL_SESSION_PERIOD_END": period.end_iso,
-            "ETL_SESSION_RUN_ID": run_id,
-            "ETL_SESSION_SOURCE": options.source or project.name,
-            "ETL_SESSION_HOST": socket.gethostname(),
-            "ETL_SESSION_PID": str(os.getpid()),
-        }
-        invocation = dbt_invoke.invoke(
-            command, context=context, stdout_to_stderr=options.logs_to_stderr
-        )
-        if _catalog_race(invocation) and catalog_retries > 0:
-            catalog_retries -= 1
-            continue  # another load created the same schema or table a moment earlier
-        overlap = invocation.announced("overlap")
-        busy = overlap is not None and invocation.announced("opened") is None
-        if not busy and not _warehouse_locked(invocation):
-            break
-        blocking = list(overlap.get("blocking", [])) if overlap else []
-        if blocking and retries_after_abandon > 0 and _close_abandoned(options, project, blocking):
-            retries_after_abandon -= 1
-            continue  # the blocking load was dead: try again at once
-        if deadline is not None and time.monotonic() < deadline:
-            time.sleep(max(0.0, min(WAIT_POLL_SECONDS, deadline - time.monotonic())))
-            continue
-        reason = invocation.error or "the warehouse is busy"
-        if blocking:
-            first = blocking[0]
-            reason = (
-                f"the period overlaps running session {first.get('session_id')} "
-                f"({first.get('period_start')} → {first.get('period_end')}, started "
-                f"{first.get('started')}, host {first.get('host')}, pid {first.get('pid')}): "
-                "wait for it, or use --wait"
+    holds: list[dbt_invoke.LivenessHold] = []
+    try:
+        while True:
+            run_id = uuid.uuid4().hex
+            context = {
+                "ETL_SESSION_PERIOD_START": period.start_iso,
+                "ETL_SESSION_PERIOD_END": period.end_iso,
+                "ETL_SESSION_PERIOD_TIMEZONE": timezone,
+                "ETL_SESSION_RUN_ID": run_id,
+                "ETL_SESSION_SOURCE": options.source or project.name,
+                # For display only: liveness comes from the warehouse (the hold below).
+                "ETL_SESSION_HOST": socket.gethostname(),
+                "ETL_SESSION_PID": str(os.getpid()),
+            }
+            hold = dbt_invoke.LivenessHold()
+            holds.append(hold)
+            invocation = dbt_invoke.invoke(
+                command, context=context, stdout_to_stderr=options.logs_to_stderr, hold=hold
             )
-        return _nothing_ran(reason, period, started, command)
+            opened = invocation.announced("opened") is not None
+            if not opened:
+                hold.close()  # this attempt never opened a session: nothing to prove alive
+            if _catalog_race(invocation) and catalog_retries > 0:
+                catalog_retries -= 1
+                continue  # another load created the same schema or table a moment earlier
+            overlap = invocation.announced("overlap")
+            busy = overlap is not None and not opened
+            if not busy and not _warehouse_locked(invocation):
+                break
+            if deadline is not None and time.monotonic() < deadline:
+                time.sleep(max(0.0, min(WAIT_POLL_SECONDS, deadline - time.monotonic())))
+                continue
+            return _nothing_ran(_busy_reason(invocation, overlap), period, started, command)
 
-    result = _finish(options, project, period, run_id, invocation, started, command)
-    opened = invocation.announced("opened")
-    if opened and opened.get("others"):
-        # Running sessions of this source and target whose etl-run died: close them now.
-        _close_abandoned(options, project, list(opened["others"]))
-    return result
+        refused = invocation.announced("refused")
+        if refused is not None and not opened:
+            reason = one_line(str(refused.get("reason") or invocation.error or "refused"))
+            return _nothing_ran(reason, period, started, command)
+        if not opened and invocation.ran and invocation.success and not invocation.nodes:
+            # dbt found nothing to do: the selection matched no node, so no hook ran.
+            return _nothing_ran(_no_match(options), period, started, command)
+        return _finish(options, project, period, run_id, invocation, started, command, interrupts)
+    finally:
+        for hold in holds:
+            hold.close()
+
+
+def _dry_run(period: Period, command: Sequence[str], started: float) -> SessionResult:
+    return SessionResult(
+        status=DRY_RUN,
+        exit_code=EXIT_SUCCESS,
+        message=f"would run dbt {' '.join(command)} for {period}",
+        period=period,
+        dbt_command=("dbt", *command),
+        elapsed=time.monotonic() - started,
+    )
+
+
+def _busy_reason(invocation: Invocation, overlap: Mapping[str, Any] | None) -> str:
+    blocking = list(overlap.get("blocking", [])) if overlap else []
+    if not blocking:
+        return invocation.error or "the warehouse is busy: another load holds it; use --wait"
+    first = blocking[0]
+    return one_line(
+        f"another load of this project and target is running: session "
+        f"{first.get('session_id')} ({first.get('period_start')} → {first.get('period_end')}, "
+        f"started {first.get('started')}, host {first.get('host')}, pid {first.get('pid')}): "
+        "wait for it, or use --wait"
+    )
 
 
 WAIT_POLL_SECONDS = 2.0
@@ -317,47 +663,6 @@ def _catalog_race(invocation: Invocation) -> bool:
 def _warehouse_locked(invocation: Invocation) -> bool:
     """DuckDB lets one process write a file: another etl-run holds it."""
     return not invocation.ran and "Could not set lock on file" in (invocation.error or "")
-
-
-def _process_alive(pid: int) -> bool:
-    """Whether a process runs on this machine (a zombie, killed but not reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError, IndexError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    return True
-
-
-def _close_abandoned(
-    options: RunOptions, project: DbtProject, sessions: Sequence[Mapping[str, Any]]
-) -> bool:
-    """Close, as error 'abandoned', the running sessions whose etl-run is gone from this host.
-
-    Only a process on this host can be checked; a session of another host, or one whose pid is
-    alive, is never touched. Returns whether any session was closed.
-    """
-    here = socket.gethostname()
-    closed = False
-    for session in sessions:
-        pid = session.get("pid")
-        if session.get("host") != here or not isinstance(pid, int) or pid == os.getpid():
-            continue
-        if _process_alive(pid):
-            continue
-        with sigint_deferred():
-            ended = _operation(
-                options,
-                project,
-                "end_session",
-                {"run_id": session["run_id"], "status": ERROR, "message": "abandoned"},
-            )
-        closed = closed or ended.announced("closed") is not None
-    return closed
 
 
 def _nothing_ran(
@@ -381,10 +686,13 @@ def _finish(
     invocation: Invocation,
     started: float,
     command: Sequence[str],
+    interrupts: _Interrupts,
 ) -> SessionResult:
     """Map dbt's result to the session's final status and make the sessions table agree."""
     nodes: tuple[NodeResult, ...] = invocation.nodes
-    if invocation.interrupted:
+    if invocation.terminated:
+        outcome, exit_code = aborted(TERMINATED, nodes), EXIT_TERMINATED
+    elif invocation.interrupted:
         outcome, exit_code = aborted("interrupted", nodes), EXIT_INTERRUPTED
     elif not invocation.ran:
         outcome = aborted(invocation.error or "dbt did not run", nodes)
@@ -403,7 +711,7 @@ def _finish(
     if opened and (closed is None or (status == SUCCESS and not outcome.succeeded)):
         # The on-run-end hook did not close the session (Ctrl-C, crash, failed hook), or closed
         # it as success before something else failed: close it through the package.
-        with sigint_deferred():
+        with interrupts.deferred():
             repaired = _operation(
                 options,
                 project,
@@ -431,15 +739,18 @@ def _finish(
     elif not opened and invocation.compile_error and not invocation.announced("overlap"):
         # dbt could not start (a compile error, say): record the attempt when the warehouse is
         # reachable, so the sessions table shows it.
-        with sigint_deferred():
+        with interrupts.deferred():
             recorded = _record_attempt(options, project, period, run_id, outcome.message)
         if recorded is not None:
             session_id = int(recorded["session_id"])
             status = str(recorded.get("status"))
     elif not opened and invocation.ran and not invocation.interrupted:
         status = outcome.status
+    final_status = status or outcome.status
+    if final_status != SUCCESS and exit_code == EXIT_SUCCESS:
+        exit_code = EXIT_FAILED  # the hook closed the session as error: never report ok
     return SessionResult(
-        status=status or outcome.status,
+        status=final_status,
         exit_code=exit_code,
         message=outcome.message,
         period=period,
@@ -468,7 +779,7 @@ def _record_attempt(
     scratch = Path(tempfile.mkdtemp(prefix="etl-session-attempt-"))
     variables = dict(project.package_vars)
     with contextlib.suppress(yaml.YAMLError):
-        given = yaml.safe_load(options.vars) if options.vars else None
+        given = yaml.safe_load(_vars_text(options.vars) or "") if options.vars else None
         if isinstance(given, dict):
             variables.update(given)
     args = [

@@ -11,7 +11,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
+import etl_session
 from etl_session.cli import cli
+from etl_session.results import one_line
 
 
 @pytest.fixture
@@ -223,7 +225,141 @@ def test_timezone_comes_from_the_environment_then_the_project(project: Path) -> 
     assert explicit["period_start"] == "2023-05-01T00:00:00Z"
 
 
-def test_dry_run_without_a_period_says_where_it_would_continue(project: Path) -> None:
+def test_dry_run_without_a_period_needs_the_project_to_say_where_it_would_continue(
+    project: Path,
+) -> None:
+    # The period comes from the warehouse and the project's nodes; this project has none.
     result = invoke("--project-dir", str(project), "--dry-run")
-    assert result.exit_code == 0
-    assert "from the end of the last successful session to today" in result.stdout
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: nothing to load: the project has no models, seeds, snapshots or tests\n"
+    )
+    assert result.stdout == ""
+
+
+# -- the Python API validates its arguments like the CLI --------------------------------------
+
+
+def api_dry_run(project: Path, **kwargs: object) -> etl_session.SessionResult:
+    return etl_session.run(period="2023-05", project_dir=str(project), dry_run=True, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"select": "fct_events"}, "--select fct_events --"),
+        ({"select": ("a", "b+")}, "--select a --select b+ --"),
+        ({"exclude": "tag:slow"}, "--exclude tag:slow"),
+        ({"dbt_args": "--fail-fast"}, "--fail-fast"),
+        ({"vars": {"a": 1, "b": "x y"}}, '--vars {"a": 1, "b": "x y"}'),
+        ({"vars": "{a: 1}"}, "--vars {a: 1}"),
+        ({"threads": 4}, "--threads 4"),
+    ],
+)
+def test_the_api_takes_a_str_as_one_item_and_vars_as_a_mapping_or_yaml(
+    project: Path, kwargs: dict[str, object], fragment: str
+) -> None:
+    result = api_dry_run(project, **kwargs)
+    assert (result.status, result.exit_code, result.ok) == ("dry-run", 0, True)
+    assert fragment in " ".join(result.dbt_command) + " --"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"threads": "4"}, "--threads must be an integer, not '4'"),
+        ({"threads": True}, "--threads must be an integer, not True"),
+        ({"threads": 0}, "--threads must be at least 1, not 0"),
+        ({"source": "a\x00b"}, "--source contains a NUL character"),
+        ({"source": "caf\udce9"}, "--source is not valid UTF-8 text"),
+        ({"source": 7}, "--source must be a string, not int"),
+        ({"target": b"prod"}, "--target must be a string, not bytes"),
+        ({"timezone": "Europe/\x00Berlin"}, "--timezone contains a NUL character"),
+        ({"select": 5}, "--select must be a string or a list of strings, not int"),
+        ({"select": [b"x"]}, "--select must hold strings only, not bytes"),
+        ({"exclude": {"a": 1}}, "--exclude must be a string or a list of strings, not dict"),
+        ({"dbt_args": ["--x", None]}, "dbt_args must hold strings only, not NoneType"),
+        ({"vars": [1, 2]}, "vars must be a mapping or YAML text, not list"),
+        ({"vars": "[1, 2]"}, "--vars must be a YAML mapping such as '{key: value}', not '[1, 2]'"),
+        ({"vars": {1: "a"}}, "vars must have string keys"),
+        ({"vars": {"a": float("nan")}}, "vars cannot be passed to dbt: "),
+        ({"vars": {"etl_run_id": "x"}}, "--vars etl_run_id is reserved while etl-run drives"),
+        ({"full_refresh": "yes"}, "--full-refresh must be True or False, not 'yes'"),
+        ({"wait": "10"}, "--wait must be a number of seconds (0 or more), not '10'"),
+        ({"wait": -1}, "--wait must be a number of seconds (0 or more), not -1"),
+        ({"command": "seed"}, "--command must be one of build, run, not 'seed'"),
+        ({"project_dir": 5}, "--project-dir must be a path, not int"),
+        ({"project_dir": "a\x00b"}, "--project-dir contains a NUL character"),
+        ({"now": "2023-05-01"}, "now must be a datetime, not str"),
+        ({"selct": "x"}, "run() got an unknown option 'selct'"),
+    ],
+)
+def test_the_api_raises_a_one_line_usage_error_for_wrong_types(
+    project: Path, kwargs: dict[str, object], message: str
+) -> None:
+    arguments: dict[str, object] = {"project_dir": str(project), **kwargs}
+    with pytest.raises(etl_session.UsageError) as raised:
+        etl_session.run(period="2023-05", dry_run=True, **arguments)
+    assert str(raised.value).startswith(message)
+    assert "\n" not in str(raised.value)
+    assert sorted(p.name for p in project.iterdir()) == ["dbt_project.yml", "profiles.yml"]
+
+
+@pytest.mark.parametrize("period", [202305, b"2023-05", ["2023-05"], "2023-\x0005"])
+def test_a_period_that_is_not_text_is_a_usage_error(project: Path, period: object) -> None:
+    with pytest.raises(etl_session.UsageError, match=r"^--period "):
+        etl_session.run(period=period, project_dir=str(project), dry_run=True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("status", "exit_code", "ok"),
+    [
+        ("success", 0, True),
+        ("up-to-date", 0, True),
+        ("dry-run", 0, True),
+        ("error", 0, False),
+        ("error", 1, False),
+        ("error", 143, False),
+        ("success", 1, False),
+    ],
+)
+def test_ok_agrees_with_the_status(status: str, exit_code: int, ok: bool) -> None:
+    result = etl_session.SessionResult(status=status, exit_code=exit_code, message="")
+    assert result.ok is ok
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--source", "caf\udce9"], "Error: --source is not valid UTF-8 text"),
+        (["--period", "2023-\udce905"], "Error: --period is not valid UTF-8 text"),
+        (["--vars", "{etl_period_start: 2023-01-01}"], "Error: --vars etl_period_start is "
+         "reserved while etl-run drives the session: use --period instead"),
+        (["--vars", "{etl_source: x}"], "Error: --vars etl_source is reserved while etl-run "
+         "drives the session: use --source instead"),
+    ],
+)  # fmt: skip
+def test_bad_text_on_the_command_line_is_one_line_and_exit_2(
+    project: Path, args: list[str], message: str
+) -> None:
+    result = invoke("--project-dir", str(project), "--period", "2023-05", *args)
+    assert result.exit_code == 2
+    assert result.stderr == message + "\n"
+
+
+def test_non_utf8_bytes_in_argv_are_one_line_and_exit_2(project: Path) -> None:
+    etl_run = Path(sys.executable).parent / "etl-run"
+    out = subprocess.run(
+        [etl_run, "--project-dir", project, "--period", "2023-05", "--source", b"caf\xe9"],
+        capture_output=True,
+    )
+    assert out.returncode == 2
+    assert out.stderr == b"Error: --source is not valid UTF-8 text\n"
+
+
+def test_messages_are_plain_text() -> None:
+    coloured = (
+        "\x1b[31mDatabase Error in model x\x1b[0m\n"
+        "  \x1b[1;33mboom\x1b[0m \x1b]8;;u\x07l\x1b]8;;\x07"
+    )
+    assert one_line(coloured) == "Database Error in model x boom l"

@@ -152,7 +152,8 @@ def test_sigkill_then_the_next_run_closes_the_abandoned_session(warehouse: Wareh
 
     assert run.returncode == 0, run.output
     killed, reloaded = sessions(warehouse)[-2:]
-    assert killed[1:3] == ("error", "abandoned")
+    assert killed[1] == "error"
+    assert killed[2].startswith("abandoned"), killed  # closed by the next load's open_session
     assert reloaded[1] == "success"
     assert [row[1] for row in facts(warehouse)] == [1, 2, 3, 4]
     assert_nothing_lost(warehouse, may)
@@ -172,21 +173,9 @@ def test_a_dead_session_of_another_period_is_closed_by_the_next_run(
 
     assert run.returncode == 0, run.output
     assert [row[1] for row in sessions(wh)[1:]] == ["error", "success"]
-    assert sessions(wh)[1][2] == "abandoned"
+    assert sessions(wh)[1][2].startswith("abandoned")
     assert_nothing_lost(wh, may)
 
 
-def test_a_session_whose_process_lives_is_never_closed_as_abandoned(
-    postgres_warehouse: Warehouse,
-) -> None:
-    wh = postgres_warehouse
-    load_may(wh)
-    proc = start(wh, "--period", "2023-06", "--vars", SLOW, "-s", "slow")
-    wait_for_line(proc, "START sql table model", "slow")
-
-    run = wh.etl_run("--period", "2023-07", "-q")  # another period: runs beside it
-    output, _ = proc.communicate(timeout=300)
-
-    assert run.returncode == 0, run.output
-    assert proc.returncode == 0, output
-    assert [row[1] for row in sessions(wh)] == ["success", "success", "success"]
+# A live load is never closed as abandoned by a second load (which now exits 2 or queues with
+# --wait, one load per project and target): tests/integration/test_signals.py.

@@ -1,0 +1,175 @@
+"""Signals and liveness with real etl-run processes: SIGTERM is handled like Ctrl-C, a SIGKILLed
+load is recognised as dead from the warehouse, a live load is never taken for dead."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import time
+from typing import Any
+
+import pytest
+
+from warehouse import BIN, Warehouse
+
+pytestmark = pytest.mark.integration
+
+MAY_EVENTS = [(1, "2023-05-01 00:00:00", 1.0), (2, "2023-05-20 10:00:00", 2.0)]
+JUNE_EVENTS = [(3, "2023-06-01 00:00:00", 3.0), (4, "2023-06-15 12:00:00", 4.0)]
+SLOW = "{with_slow: true, slow_seconds: 25, slow_rows: 1000000000}"
+VERY_SLOW = "{with_slow: true, slow_seconds: 120, slow_rows: 200000000000}"
+
+
+def facts(wh: Warehouse) -> list[tuple[Any, ...]]:
+    return wh.query(
+        "select session_id, id, occurred_at, amount from analytics.fct_events order by id"
+    )
+
+
+def sessions(wh: Warehouse) -> list[tuple[Any, ...]]:
+    return wh.query(
+        "select session_id, status, message from analytics.etl_sessions order by session_id"
+    )
+
+
+def load_may(wh: Warehouse) -> list[tuple[Any, ...]]:
+    wh.insert_events(MAY_EVENTS + JUNE_EVENTS)
+    run = wh.etl_run("--period", "2023-05", "-q")
+    assert run.returncode == 0, run.output
+    return facts(wh)
+
+
+def start(wh: Warehouse, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        wh.etl_run_command(*args),
+        cwd=wh.workdir,
+        env=wh.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for_line(proc: subprocess.Popen[str], *fragments: str) -> list[str]:
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if all(fragment in line for fragment in fragments):
+            return seen
+    raise AssertionError("never saw " + repr(fragments) + ":\n" + "".join(seen))
+
+
+def start_slow_load(wh: Warehouse, *extra: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """A load of June whose `slow` model is running when this returns."""
+    proc = start(wh, "--period", "2023-06", "--vars", VERY_SLOW, "-s", "fct_events", "slow", *extra)
+    seen = wait_for_line(proc, "START sql table model", "slow")
+    time.sleep(1.0)  # the slow query is on the warehouse now
+    return proc, seen
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_sigterm_closes_the_session_as_error_and_exits_143(
+    warehouse: Warehouse, round_: int
+) -> None:
+    may = load_may(warehouse)
+    proc, seen = start_slow_load(warehouse)
+
+    proc.send_signal(signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=120)
+    output = "".join(seen) + rest
+
+    assert proc.returncode == 143, output
+    assert "Traceback" not in output
+    summary = [line for line in output.splitlines() if line.startswith("session ")]
+    assert summary and re.match(r"^session \d+ error · ", summary[-1]), output
+    assert "  terminated by SIGTERM" in output.splitlines()
+    first, terminated = sessions(warehouse)
+    assert first[1] == "success"
+    assert terminated[1:] == ("error", "terminated by SIGTERM")
+    assert [row for row in facts(warehouse) if row[1] in {1, 2}] == may
+
+
+def test_sigterm_through_the_python_api_returns_exit_code_143(
+    duckdb_warehouse: Warehouse,
+) -> None:
+    """The API is the CLI's engine: the same result, with `ok` false."""
+    wh = duckdb_warehouse
+    load_may(wh)
+    code = (
+        "import json, etl_session\n"
+        f"r = etl_session.run(period='2023-06', project_dir={str(wh.project_dir)!r},"
+        f" vars={VERY_SLOW!r}, select=['fct_events', 'slow'])\n"
+        "print('RESULT ' + json.dumps([r.status, r.exit_code, r.ok, r.message]))\n"
+    )
+    proc = subprocess.Popen(
+        [str(BIN / "python"), "-c", code],
+        cwd=wh.workdir,
+        env=wh.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen = wait_for_line(proc, "START sql table model", "slow")
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=120)
+    output = "".join(seen) + rest
+
+    assert proc.returncode == 0, output
+    assert 'RESULT ["error", 143, false, "terminated by SIGTERM"]' in output
+    assert sessions(wh)[-1][1:] == ("error", "terminated by SIGTERM")
+
+
+def test_a_sigkilled_load_is_closed_as_abandoned_by_the_next_load(
+    postgres_warehouse: Warehouse,
+) -> None:
+    wh = postgres_warehouse
+    may = load_may(wh)
+    proc, _ = start_slow_load(wh)
+    [(liveness,)] = wh.query("select liveness from analytics.etl_sessions where status = 'running'")
+    assert liveness == "lock"  # etl-run holds the advisory lock on its own connection
+
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    time.sleep(0.5)
+    assert sessions(wh)[-1][1] == "running"  # nothing could close it
+
+    run = wh.etl_run("--period", "2023-06", "-q")
+
+    assert run.returncode == 0, run.output
+    killed, reloaded = sessions(wh)[-2:]
+    assert killed[1] == "error"
+    assert killed[2].startswith("abandoned"), killed
+    assert reloaded[1] == "success"
+    assert [row[1] for row in facts(wh)] == [1, 2, 3, 4]
+    assert [row for row in facts(wh) if row[1] in {1, 2}] == may
+    assert [row for row in sessions(wh) if row[1] == "running"] == []
+
+
+def test_a_live_load_is_never_closed_by_a_second_load(postgres_warehouse: Warehouse) -> None:
+    wh = postgres_warehouse
+    load_may(wh)
+    proc = start(wh, "--period", "2023-06", "--vars", SLOW, "-s", "fct_events", "slow")
+    wait_for_line(proc, "START sql table model", "slow")
+    [(live_id,)] = wh.query(
+        "select session_id from analytics.etl_sessions where status = 'running'"
+    )
+
+    refused = wh.etl_run("--period", "2023-07", "-q")  # another period, same project+target
+
+    assert refused.returncode == 2, refused.output
+    assert f"running: session {live_id} " in refused.stderr
+    assert "--wait" in refused.stderr
+    assert wh.query(
+        "select status from analytics.etl_sessions where session_id = ?", [live_id]
+    ) == [("running",)]
+
+    queued = wh.etl_run("--period", "2023-07", "-q", "--wait", "120")
+    output, _ = proc.communicate(timeout=300)
+
+    assert proc.returncode == 0, output
+    assert queued.returncode == 0, queued.output
+    assert [row[1] for row in sessions(wh)] == ["success", "success", "success"]
+    assert "abandoned" not in " ".join(str(row[2]) for row in sessions(wh))
