@@ -2,34 +2,22 @@
     {#-
         The etl_period incremental strategy: delete the target's rows in the session's period,
         then insert the new rows of that period. dbt runs both in the model's transaction, so a
-        reload is atomic where the adapter has transactions. Wire it from the root project with
+        reload is atomic where the adapter has transactions. Wired from the root project with
         the one-line shim get_incremental_etl_period_sql (README: "The etl_period strategy").
     -#}
     {{ return(adapter.dispatch('get_etl_period_sql', 'etl_session')(arg_dict)) }}
 {%- endmacro -%}
 
 {%- macro default__get_etl_period_sql(arg_dict) -%}
-    {%- set column = config.get('etl_period_column') -%}
-    {%- set data_type = config.get('etl_period_data_type', 'timestamp') -%}
-    {%- if not column -%}
-        {{ exceptions.raise_compiler_error(
-            model.unique_id ~ " uses incremental_strategy='etl_period' without etl_period_column: "
-            ~ "add config(etl_period_column='<the column holding each row''s time>')"
-        ) }}
-    {%- endif -%}
+    {%- set settings = etl_session._period_config("incremental_strategy='etl_period'") -%}
     {%- set target_relation = arg_dict['target_relation'] -%}
-    {%- set source_relation = arg_dict['temp_relation'] -%}
-    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
-    {%- set in_period = etl_session.period_filter(column, data_type) -%}
-    {%- set predicates = arg_dict.get('incremental_predicates') or [] -%}
-
-    delete from {{ target_relation }}
-    where {{ in_period }}
-    {%- for predicate in predicates %} and {{ predicate }}{% endfor %};
-
-    {#- Rows outside the period are never inserted: the period is the unit that is replaced. #}
-    insert into {{ target_relation }} ({{ columns }})
-    select {{ columns }}
-    from {{ source_relation }}
-    where {{ in_period }}
+    {#- dest_columns are the target's columns: the period column's real type comes from them. -#}
+    {%- set kind = etl_session._period_kind(settings, arg_dict['dest_columns'], target_relation) -%}
+    {{ return(etl_session.get_replace_period_sql(
+        target_relation,
+        arg_dict['temp_relation'],
+        arg_dict['dest_columns'],
+        etl_session._period_filter_of(settings, kind),
+        arg_dict.get('incremental_predicates'),
+    )) }}
 {%- endmacro -%}

@@ -1,0 +1,29 @@
+{%- macro get_replace_period_sql(target_relation, source, columns, period_predicate, incremental_predicates=none) -%}
+    {#-
+        The period replacement both routes share (the etl_period materialization and the
+        etl_period incremental strategy): delete the target's rows of the period, then insert
+        the source's rows of the period. `source` is a relation or the text of a select.
+    -#}
+    {{ return(adapter.dispatch('get_replace_period_sql', 'etl_session')(
+        target_relation, source, columns, period_predicate, incremental_predicates)) }}
+{%- endmacro -%}
+
+{%- macro default__get_replace_period_sql(target_relation, source, columns, period_predicate, incremental_predicates=none) -%}
+    {%- set column_list = columns | map(attribute='quoted') | join(', ') -%}
+    {%- if source is string -%}
+        {%- set source_sql = '(\n' ~ source ~ '\n) as etl_period_source' -%}
+    {%- else -%}
+        {%- set source_sql = source | string -%}
+    {%- endif -%}
+    delete from {{ target_relation }}
+    where {{ period_predicate }}
+    {%- for predicate in ([incremental_predicates] if incremental_predicates is string else (incremental_predicates or [])) %}
+      and {{ predicate }}
+    {%- endfor %};
+
+    {#- Rows outside the period are never inserted: the period is the unit that is replaced. #}
+    insert into {{ target_relation }} ({{ column_list }})
+    select {{ column_list }}
+    from {{ source_sql }}
+    where {{ period_predicate }}
+{%- endmacro -%}
