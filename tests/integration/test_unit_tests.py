@@ -123,3 +123,45 @@ unit_tests:
         " unit tests no graph, so the event_time of"
     ) in run.output
     assert "pass column='<its event_time column>' to period_ref" in run.output
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="lead: in a unit test, period_filter must read the period only from the test's own"
+    " overrides: vars:, not from etl-run's environment (macros/internal/_context.sql)",
+)
+def test_period_filter_in_a_unit_test_ignores_the_period_of_the_surrounding_load(
+    duckdb_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    project = copy_project(EXAMPLE, tmp_path / "shop")
+    (project / "models" / "marts" / "orders_direct.sql").write_text(
+        "{{ config(materialized='incremental', incremental_strategy='etl_period',"
+        " etl_period_column='ordered_at') }}\n"
+        "select order_id, ordered_at from {{ ref('stg_orders') }}"
+        " where {{ etl_session.period_filter('ordered_at') }}\n"
+    )
+    (project / "models" / "marts" / "_orders_direct.yml").write_text(
+        """\
+version: 2
+unit_tests:
+  - name: orders_direct_without_a_period
+    model: orders_direct
+    given:
+      - input: ref('stg_orders')
+        rows: [{order_id: 1, ordered_at: "2023-05-01 10:00:00"}]
+    expect:
+      rows: [{order_id: 1}]
+"""
+    )
+    wh = duckdb_warehouse
+    wh.project_dir = project
+    wh.extra_env["SHOP_DUCKDB_PATH"] = str(wh.duckdb_path)
+    install_packages(project, wh.env())
+
+    run = wh.dbt(
+        "build", "--select", "+orders_direct", "--indirect-selection", "cautious",
+        env=SEPTEMBER_NY, check=False,
+    )  # fmt: skip
+
+    assert unit_test_results(wh) == {"orders_direct_without_a_period": "pass"}, run.output
+    assert run.returncode == 0, run.output
