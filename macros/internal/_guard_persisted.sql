@@ -28,7 +28,7 @@
         ~ " that everyone reads (it would show only the last loaded period). Keep "
         ~ model.get('name') ~ " whole and limit its rows where a period model reads it: "
         ~ "from {{ etl_session.period_ref('" ~ model.get('name') ~ "') }} (or period_source for "
-        ~ "a source) in an incremental etl_period model; or make " ~ model.get('name')
+        ~ "a source) in a period model (materialized='etl_period' or incremental_strategy='etl_period'); or make " ~ model.get('name')
         ~ " ephemeral; or set config(etl_period_allow_persisted=true) if it really should hold one period"
     ) }}
 {%- endmacro -%}
