@@ -1,0 +1,281 @@
+"""The reliability suite: real etl-run processes, started together, killed and terminated at
+random moments, on DuckDB and Postgres (issue 9).
+
+CI runs one quick round; a person runs many:
+
+    ETL_SESSION_RELIABILITY_ROUNDS=20 pytest -m reliability -s
+
+Each test prints its counts (loads, rows lost, duplicates, sessions left running) and asserts
+they are all zero.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import pytest
+
+from warehouse import Warehouse
+
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]
+
+ROUNDS = int(os.environ.get("ETL_SESSION_RELIABILITY_ROUNDS", "1"))
+MONTHS = ["2023-01", "2023-02", "2023-03", "2023-04"]
+SLOW = "{with_slow: true, slow_seconds: 3, slow_rows: 300000000}"
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    start = datetime.strptime(month, "%Y-%m")
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def seed_events(wh: Warehouse, rng: random.Random, version: int) -> dict[str, set[int]]:
+    """50 events per month, the month's first instant and last microsecond among them; the
+    amounts carry `version` so that a reload that keeps stale rows is seen."""
+    wh.execute("delete from raw.events")
+    expected: dict[str, set[int]] = {}
+    rows = []
+    next_id = 1
+    for month in MONTHS:
+        start, end = month_bounds(month)
+        moments = [start, end - timedelta(microseconds=1)]
+        span = int((end - start).total_seconds())
+        moments += [start + timedelta(seconds=rng.randrange(span)) for _ in range(48)]
+        expected[month] = set()
+        for moment in moments:
+            rows.append(f"({next_id}, cast('{moment.isoformat(sep=' ')}' as timestamp), {version})")
+            expected[month].add(next_id)
+            next_id += 1
+    wh.execute(f"insert into raw.events values {', '.join(rows)}")
+    return expected
+
+
+def start(wh: Warehouse, name: str, *args: str) -> subprocess.Popen[str]:
+    """etl-run in its own process (own dbt target and log folders), as a scheduler starts it."""
+    return subprocess.Popen(
+        wh.etl_run_command(*args),
+        cwd=wh.workdir,
+        env=wh.env(
+            {
+                "DBT_TARGET_PATH": str(wh.workdir / f"target-{name}"),
+                "DBT_LOG_PATH": str(wh.workdir / f"logs-{name}"),
+            }
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+#: Where a stop lands: a line dbt prints as the load reaches that moment ("" = at start-up).
+MOMENTS = {
+    "start-up": "",
+    "open": "on-run-start",
+    "model": "START sql incremental model",
+    "close": "on-run-end",
+}
+
+
+def stop_at(proc: subprocess.Popen[str], marker: str, delay: float, signal_number: int) -> str:
+    """Send the signal `delay` seconds after the process prints `marker`; returns its output."""
+    lines: list[str] = []
+    seen = threading.Event()
+    if not marker:
+        seen.set()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if marker and marker in line:
+                seen.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    seen.wait(timeout=300)
+    time.sleep(delay)
+    if proc.poll() is None:
+        proc.send_signal(signal_number)
+    proc.wait(timeout=600)
+    reader.join(timeout=60)
+    return "".join(lines)
+
+
+def loaded(wh: Warehouse) -> dict[str, list[tuple[int, float]]]:
+    """The fact table's (id, amount) rows per month."""
+    found: dict[str, list[tuple[int, float]]] = {month: [] for month in MONTHS}
+    if not wh.table_exists("analytics", "fct_events"):
+        return found
+    for row_id, occurred_at, amount in wh.query(
+        "select id, occurred_at, amount from analytics.fct_events"
+    ):
+        found[occurred_at.strftime("%Y-%m")].append((int(row_id), float(amount)))
+    return found
+
+
+def running_sessions(wh: Warehouse) -> int:
+    if not wh.table_exists("analytics", "etl_sessions"):
+        return 0
+    [(count,)] = wh.query("select count(*) from analytics.etl_sessions where status = 'running'")
+    return int(count)
+
+
+def report(name: str, **counts: int) -> None:
+    print(f"\nreliability {name}: " + ", ".join(f"{key} {value}" for key, value in counts.items()))
+
+
+def check_month(
+    rows: Sequence[tuple[int, float]], ids: set[int], versions: set[int]
+) -> tuple[int, int]:
+    """(rows lost, duplicates) of one month against the source; every row of one version."""
+    got = [row_id for row_id, _ in rows]
+    lost = len(ids - set(got))
+    duplicates = len(got) - len(set(got))
+    extra = set(got) - ids
+    assert not extra, f"rows of other months or stale rows: {sorted(extra)}"
+    assert {amount for _, amount in rows} <= {float(v) for v in versions}
+    return lost, duplicates
+
+
+def test_concurrent_loads_of_one_project_never_lose_rows(warehouse: Warehouse) -> None:
+    """4 loads started together, different months and sources, repeated: the ones that wait
+    queue and succeed; none reports success with missing rows."""
+    rng = random.Random(9)
+    warehouse.insert_events([(0, "2022-12-31 12:00:00", 0.0)])
+    loads = lost = duplicates = refused = 0
+    for round_number in range(1, ROUNDS + 1):
+        expected = seed_events(warehouse, rng, round_number)
+        procs = {}
+        for index, month in enumerate(MONTHS):
+            args = ["--period", month, "--source", f"src{index % 2}", "--wait", "600"]
+            procs[month] = start(warehouse, f"r{round_number}-{month}", *args)
+        outputs = {month: proc.communicate(timeout=900)[0] for month, proc in procs.items()}
+        loads += len(procs)
+        for month, proc in procs.items():
+            assert proc.returncode == 0, outputs[month]
+        rows = loaded(warehouse)
+        for month in MONTHS:
+            month_lost, month_duplicates = check_month(rows[month], expected[month], {round_number})
+            lost += month_lost
+            duplicates += month_duplicates
+    left_running = running_sessions(warehouse)
+    report(
+        f"concurrent {warehouse.name}",
+        rounds=ROUNDS,
+        loads=loads,
+        refused=refused,
+        rows_lost=lost,
+        duplicates=duplicates,
+        sessions_left_running=left_running,
+    )
+    assert (lost, duplicates, left_running) == (0, 0, 0)
+
+
+def test_concurrent_loads_without_wait_are_refused_or_succeed_never_half(
+    warehouse: Warehouse,
+) -> None:
+    rng = random.Random(11)
+    expected = seed_events(warehouse, rng, 1)
+    for month in MONTHS:  # everything loaded once
+        first = start(warehouse, f"seed-{month}", "--period", month)
+        assert first.wait(timeout=600) == 0, first.communicate()[0]
+    loads = lost = duplicates = refused = 0
+    for round_number in range(2, ROUNDS + 2):
+        expected = seed_events(warehouse, rng, round_number)
+        procs = {
+            month: start(warehouse, f"n{round_number}-{month}", "--period", month)
+            for month in MONTHS
+        }
+        outputs = {month: proc.communicate(timeout=900)[0] for month, proc in procs.items()}
+        loads += len(procs)
+        rows = loaded(warehouse)
+        for month, proc in procs.items():
+            assert proc.returncode in (0, 2), outputs[month]
+            if proc.returncode == 2:
+                refused += 1
+                assert "is running" in outputs[month] or "lock" in outputs[month], outputs[month]
+                versions = {round_number - 1, round_number}
+            else:
+                versions = {round_number}
+            month_lost, month_duplicates = check_month(rows[month], expected[month], versions)
+            lost += month_lost
+            duplicates += month_duplicates
+        assert refused < loads  # at least one load of every round got through
+    left_running = running_sessions(warehouse)
+    report(
+        f"concurrent-no-wait {warehouse.name}",
+        rounds=ROUNDS,
+        loads=loads,
+        refused=refused,
+        rows_lost=lost,
+        duplicates=duplicates,
+        sessions_left_running=left_running,
+    )
+    assert (lost, duplicates, left_running) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGTERM], ids=["kill", "term"])
+def test_a_load_stopped_at_a_random_moment_loses_nothing_and_the_next_load_recovers(
+    warehouse: Warehouse, signal_number: int
+) -> None:
+    rng = random.Random(int(signal_number))
+    month = "2023-02"
+    expected = seed_events(warehouse, rng, 1)
+    first = start(warehouse, "first", "--period", month)
+    assert first.wait(timeout=600) == 0, first.communicate()[0]
+    loads = lost = duplicates = stopped = 0
+    trials = max(4, ROUNDS * 4)
+    for trial in range(trials):
+        version = trial + 2
+        previous = version - 1
+        expected = seed_events(warehouse, rng, version)
+        proc = start(warehouse, f"t{trial}", "--period", month, "--vars", SLOW)
+        moment = rng.choice(sorted(MOMENTS))
+        output = stop_at(proc, MOMENTS[moment], rng.uniform(0.0, 0.8), signal_number)
+        stopped += proc.returncode != 0
+        loads += 1
+        if signal_number == signal.SIGTERM and proc.returncode != 0:
+            assert proc.returncode == 143, (moment, output)
+        # a stopped load leaves either the previous rows or its own, whole
+        rows = loaded(warehouse)[month]
+        versions = {float(v) for _, v in rows}
+        assert len(versions) <= 1, f"a mix of loads: {versions}"
+        month_lost, month_duplicates = check_month(rows, expected[month], {previous, version})
+        lost += month_lost
+        duplicates += month_duplicates
+        if signal_number == signal.SIGTERM:
+            assert running_sessions(warehouse) == 0, "SIGTERM left the session running"
+        # the next load of the same period is not blocked by the stopped one
+        again = start(warehouse, f"again{trial}", "--period", month)
+        again_output = again.communicate(timeout=600)[0]
+        loads += 1
+        assert again.returncode == 0, again_output
+        month_lost, month_duplicates = check_month(
+            loaded(warehouse)[month], expected[month], {version}
+        )
+        lost += month_lost
+        duplicates += month_duplicates
+        assert running_sessions(warehouse) == 0
+    left_running = running_sessions(warehouse)
+    abandoned = warehouse.query(
+        "select count(*) from analytics.etl_sessions where closed_by = 'abandoned'"
+    )[0][0]
+    report(
+        f"{signal.Signals(signal_number).name} {warehouse.name}",
+        trials=trials,
+        stopped_mid_load=stopped,
+        loads=loads,
+        closed_abandoned=int(abandoned),
+        rows_lost=lost,
+        duplicates=duplicates,
+        sessions_left_running=left_running,
+    )
+    assert (lost, duplicates, left_running) == (0, 0, 0)
