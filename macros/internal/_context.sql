@@ -12,7 +12,9 @@
     {%- if from_var is not none and from_var | string | trim != '' -%}
         {{ return(from_var | string | trim if strip else from_var | string) }}
     {%- endif -%}
-    {%- if not execute -%}
+    {%- if not execute or etl_session._in_unit_test() -%}
+        {#- A unit test sees only its own `overrides: vars:`, never the surrounding load's
+            period (etl-run's environment): its fixtures drive it. -#}
         {{ return(none) }}
     {%- endif -%}
     {%- set from_env = env_var(env_name, '') -%}
