@@ -215,6 +215,8 @@ class CleanupResult:
     #: The session's cleanup column after a real cleanup (earlier cleanups come first).
     cleanup: str | None = None
     skipped: tuple[SkippedModel, ...] = field(default_factory=tuple)
+    #: Running sessions whose owner was gone, closed as abandoned before the cleanup.
+    swept: tuple[int, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -495,6 +497,7 @@ def cleanup_session(
             )
             for model in answer.get("skipped") or ()
         ),
+        swept=_ids(answer.get("swept")),
     )
 
 

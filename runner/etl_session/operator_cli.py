@@ -358,6 +358,7 @@ def cleanup_command(
     try:
         if ask:
             plan = ops.cleanup_session(session_id, dry_run=True, **connection)
+            _report_swept(plan.swept)
             _report_cleanup(plan, err=as_json)
             question = f"Delete {_rows(plan.rows)} of session {session_id}?"
             try:
@@ -370,6 +371,7 @@ def cleanup_command(
         result = ops.cleanup_session(session_id, dry_run=dry_run, **connection)
     except EtlSessionError as exc:
         raise _fail(exc) from None
+    _report_swept(result.swept)
     if as_json:
         _print_json(result.as_dict())
     else:

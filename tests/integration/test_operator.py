@@ -67,8 +67,14 @@ def load_may_then_fail_june(wh: Warehouse) -> tuple[int, int]:
     return ok, failed
 
 
-def start_load(wh: Warehouse, command: list[str], env: Mapping[str, str] | None = None) -> Any:
-    """A load in the background that reaches the slow model (its session is open by then)."""
+def start_load(
+    wh: Warehouse,
+    command: list[str],
+    env: Mapping[str, str] | None = None,
+    after: str | None = None,
+) -> Any:
+    """A load in the background that reaches the slow model (its session is open by then),
+    and has printed a line containing `after` when given."""
     proc = subprocess.Popen(
         command,
         cwd=wh.workdir,
@@ -78,10 +84,11 @@ def start_load(wh: Warehouse, command: list[str], env: Mapping[str, str] | None 
         text=True,
     )
     assert proc.stdout is not None
-    seen = []
+    seen: list[str] = []
     for line in proc.stdout:
         seen.append(line)
-        if "START sql table model" in line and "slow" in line:
+        started = any("START sql table model" in it and "slow" in it for it in seen)
+        if started and (after is None or any(after in it for it in seen)):
             return proc
     raise AssertionError("the load never reached the slow model:\n" + "".join(seen))
 
@@ -504,6 +511,34 @@ def test_cleanup_after_the_sessions_tables_were_recreated_keeps_older_rows(
     ]
     assert facts(warehouse) == may_rows
     assert old in {row[0] for row in may_rows}
+
+
+def test_a_killed_load_is_swept_and_cleaned_up_in_one_command(
+    duckdb_warehouse: Warehouse,
+) -> None:
+    wh = duckdb_warehouse
+    wh.insert_events(EVENTS)
+    may = wh.etl_run("--period", "2023-05", "-q")
+    assert may.returncode == 0, may.output
+    may_rows = facts(wh)
+    command = wh.etl_run_command("--period", "2023-06", "--vars", SLOW, "-s", "fct_events", "slow")
+    kill(wh, start_load(wh, command, after="OK created sql incremental model analytics.fct_events"))
+    [killed] = running(wh)
+    assert [row[1] for row in facts(wh) if row[0] == killed] == [3, 4]  # committed before
+
+    cleaned = etl_session(wh, "cleanup", str(killed), "--yes")
+
+    # No per-model results (it was killed): every stamping model's rows of its period go.
+    assert cleaned.returncode == 0, cleaned.output
+    assert cleaned.stderr.startswith(
+        f"closed running session {killed} as abandoned: its owner is gone\n"
+    )
+    assert cleaned.stdout.splitlines()[:2] == [
+        f"session {killed} (error): deleted 2 rows",
+        "  analytics.fct_events  2 rows",
+    ]
+    assert facts(wh) == may_rows
+    assert session_row(wh, killed)[2] == "abandoned"
 
 
 # --- dates and zones --------------------------------------------------------------------------
