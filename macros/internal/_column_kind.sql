@@ -3,7 +3,9 @@
 {%- macro _kind_of_dtype(dtype) -%}
     {#- 'timestamptz', 'timestamp', 'date', or none for a type that holds no point in time. -#}
     {%- set text = (dtype or '') | string | lower | trim -%}
-    {%- if 'with time zone' in text or text.startswith('timestamptz') or text.startswith('timestamp_tz') -%}
+    {#- psycopg2 names timestamptz DATETIMETZ when dbt reads a query's columns. -#}
+    {%- if ('with time zone' in text and 'without' not in text) or text.startswith('timestamptz')
+          or text.startswith('timestamp_tz') or text.startswith('timestamp_ltz') or text == 'datetimetz' -%}
         {{ return('timestamptz') }}
     {%- elif text.startswith('timestamp') or text.startswith('datetime') -%}
         {{ return('timestamp') }}

@@ -16,13 +16,15 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warehouse import Warehouse
+from warehouse import INTEGRATION_PROJECT, Warehouse, copy_project, install_packages
 
 UTC = timezone.utc
 TICK = timedelta(microseconds=1)
@@ -363,3 +365,74 @@ def test_random_tilings_load_every_row_exactly_once(
         for spec in job["columns"]:  # type: ignore[attr-defined]
             # the union of the tiling's loads is exactly the source rows of the whole span
             assert sum(answer[spec["name"]]) == expected_count(spec["name"], span)
+
+
+# --- end to end: etl-run --timezone loads real models of every column type -------------------
+
+E2E_MODELS = {
+    # the package's materialization, every type read from the warehouse
+    "exact_utc": "{{ config(materialized='etl_period', etl_period_column='ts_utc') }}\n"
+    "select {{ etl_session.session_id() }} as session_id, id, ts_utc\n"
+    "from {{ etl_session.period_source('raw', 'instants', 'ts_utc') }} as i\n",
+    "exact_tz": "{{ config(materialized='etl_period', etl_period_column='ts_tz') }}\n"
+    "select {{ etl_session.session_id() }} as session_id, id, ts_tz\n"
+    "from {{ etl_session.period_source('raw', 'instants', 'ts_tz') }} as i\n",
+    "exact_wall": "{{ config(materialized='etl_period', etl_period_column='wall_ny',"
+    " etl_period_column_timezone='America/New_York') }}\n"
+    "select {{ etl_session.session_id() }} as session_id, id, wall_ny\n"
+    "from {{ etl_session.period_source('raw', 'instants', 'wall_ny',"
+    " column_timezone='America/New_York') }} as i\n",
+    # the incremental strategy route, on a date column
+    "exact_date": "{{ config(materialized='incremental', incremental_strategy='etl_period',"
+    " etl_period_column='date_ny') }}\n"
+    "select {{ etl_session.session_id() }} as session_id, id, date_ny\n"
+    "from {{ etl_session.period_source('raw', 'instants', 'date_ny') }} as i\n",
+}
+E2E_KEYS = {
+    "exact_utc": "ts_utc",
+    "exact_tz": "ts_tz",
+    "exact_wall": "wall_ny",
+    "exact_date": "date_ny",
+}
+
+
+@pytest.mark.parametrize("connection_zone", ["Asia/Kolkata"])
+def test_etl_run_in_a_local_zone_loads_every_column_type_exactly(
+    instants: Warehouse, tmp_path: Path, connection_zone: str
+) -> None:
+    project = copy_project(INTEGRATION_PROJECT, tmp_path / "exact")
+    for name, sql in E2E_MODELS.items():
+        (project / "models" / f"{name}.sql").write_text(sql)
+    sources = yaml.safe_load((project / "models" / "sources.yml").read_text())
+    [raw] = [source for source in sources["sources"] if source["name"] == "raw"]
+    raw["tables"].append({"name": "instants"})
+    (project / "models" / "sources.yml").write_text(yaml.safe_dump(sources))
+    install_packages(project, instants.env())
+    wh = Warehouse(instants.name, instants.workdir, instants.pg, project_dir=project)
+    env = {"PGTZ": connection_zone, "TZ": connection_zone}
+    zone = "America/New_York"
+    loads = ["[2023-03-11, 2023-11-04]", "2023-11-05", "[2023-11-06, 2024-01-01]", "2023-11-05"]
+
+    for period in loads:  # the 25-hour fall-back day is loaded, then reloaded
+        run = wh.etl_run("--period", period, "--timezone", zone, "-s", "exact_*", env=env)
+        assert run.returncode == 0, run.output
+
+    tz = ZoneInfo(zone)
+    span = (
+        datetime(2023, 3, 11, tzinfo=tz).astimezone(UTC),
+        datetime(2024, 1, 2, tzinfo=tz).astimezone(UTC),
+    )
+    [(last_session,)] = wh.query("select max(session_id) from analytics.etl_sessions")
+    for model, column in E2E_KEYS.items():
+        ids = [row[0] for row in wh.query(f"select id from analytics.{model}")]
+        assert len(ids) == len(set(ids)), f"{model}: duplicates"
+        assert len(ids) == expected_count(column, span), model
+        # the reloaded day's rows carry the session that reloaded them
+        day = (
+            datetime(2023, 11, 5, tzinfo=tz).astimezone(UTC),
+            datetime(2023, 11, 6, tzinfo=tz).astimezone(UTC),
+        )
+        [(stamped,)] = wh.query(
+            f"select count(*) from analytics.{model} where session_id = {int(last_session)}"
+        )
+        assert stamped == expected_count(column, day), model
