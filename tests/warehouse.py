@@ -6,6 +6,7 @@ plain SQL through the warehouse's own Python driver. Nothing here is a mock.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -182,12 +183,23 @@ class Warehouse:
 
 
 def install_packages(project_dir: Path, env: Mapping[str, str]) -> None:
-    """`dbt deps` once per project (the package is installed from the repo with `local:`)."""
+    """`dbt deps` once per project (the package is installed from the repo with `local:`).
+
+    A file lock makes parallel test workers (pytest-xdist) install it once, one at a time.
+    """
     if (project_dir / "dbt_packages" / "etl_session").exists():
         return
-    subprocess.run(
-        [str(BIN / "dbt"), "deps"], cwd=project_dir, env=dict(env), check=True, capture_output=True
-    )
+    with (project_dir / ".deps.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (project_dir / "dbt_packages" / "etl_session").exists():
+            return
+        subprocess.run(
+            [str(BIN / "dbt"), "deps"],
+            cwd=project_dir,
+            env=dict(env),
+            check=True,
+            capture_output=True,
+        )
 
 
 def copy_project(source: Path, destination: Path) -> Path:
