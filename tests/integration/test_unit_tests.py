@@ -125,11 +125,6 @@ unit_tests:
     assert "pass column='<its event_time column>' to period_ref" in run.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead: in a unit test, period_filter must read the period only from the test's own"
-    " overrides: vars:, not from etl-run's environment (macros/internal/_context.sql)",
-)
 def test_period_filter_in_a_unit_test_ignores_the_period_of_the_surrounding_load(
     duckdb_warehouse: Warehouse, tmp_path: Path
 ) -> None:
