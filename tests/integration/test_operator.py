@@ -541,6 +541,37 @@ def test_a_killed_load_is_swept_and_cleaned_up_in_one_command(
     assert session_row(wh, killed)[2] == "abandoned"
 
 
+def test_cleanup_bounds_a_date_column_by_the_local_dates_of_the_sessions_zone(
+    postgres_warehouse: Warehouse,
+) -> None:
+    wh = postgres_warehouse
+    wh.insert_events([*EVENTS, (5, "2023-06-01 12:00:00", 5.0)])  # June 1st, 08:00 in New York
+    daily = "{with_operator_daily: true}"
+    zone = ("--timezone", "America/New_York")
+    may = wh.etl_run("--period", "2023-05", *zone, "-q", "--vars", daily)
+    failing = "{with_operator_daily: true, with_failure: true}"
+    june = wh.etl_run("--period", "2023-06", *zone, "-q", "--vars", failing)
+    assert (may.returncode, june.returncode) == (0, 1), may.output + june.output
+    ok, failed = (row[0] for row in wh.query(sessions_sql("session_id")))
+    # As if ids had restarted: May's rows carry the failed session's number too.
+    for table in ("fct_events", "operator_daily_events"):
+        wh.execute(f"update analytics.{table} set session_id = {failed} where session_id = {ok}")
+    days = "select session_id, day, id from analytics.operator_daily_events order by id"
+    before = wh.query(days)
+    assert [row[0] for row in before] == [failed] * 5
+
+    cleaned = etl_session(wh, "cleanup", str(failed), "--yes", "--json", "--vars", daily)
+
+    assert cleaned.returncode == 0, cleaned.output
+    outcome = json.loads(cleaned.stdout)
+    assert {m["relation"]: m["rows"] for m in outcome["models"]} == {
+        "analytics.fct_events": 3,
+        "analytics.operator_daily_events": 3,
+    }
+    assert wh.query(days) == before[:2]
+    assert [row[1] for row in facts(wh)] == [1, 2]
+
+
 # --- dates and zones --------------------------------------------------------------------------
 
 
