@@ -26,6 +26,14 @@
     {%- set incremental_predicates = config.get('predicates', none)
         or config.get('incremental_predicates', none) -%}
     {%- set to_drop = [] -%}
+    {%- if full_refresh_mode and existing_relation.is_table and not config.get('etl_period_begin') -%}
+        {#- open_session refuses this before anything runs; this covers projects without the hook. -#}
+        {{ exceptions.raise_compiler_error(
+            model.unique_id ~ ": --full-refresh would rebuild the table from one period only and "
+            ~ "lose its history: set config(etl_period_begin='<where its history begins>') or "
+            ~ "config(full_refresh=false)"
+        ) }}
+    {%- endif -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
 
