@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import signal
 import sys
 from typing import Any
 
@@ -11,7 +13,14 @@ import click
 
 from etl_session import __version__
 from etl_session.errors import EtlSessionError
-from etl_session.session import COMMANDS, EXIT_NOTHING_RAN, RunOptions, SessionResult, run_with
+from etl_session.session import (
+    COMMANDS,
+    EXIT_NOTHING_RAN,
+    EXIT_TERMINATED,
+    RunOptions,
+    SessionResult,
+    run_with,
+)
 
 
 class NothingRan(click.ClickException):
@@ -168,5 +177,21 @@ def _report(result: SessionResult, as_json: bool) -> None:
             click.echo(line, err=True)
 
 
+def _terminated_before_the_load(signum: int, frame: object) -> None:
+    """SIGTERM before a load started (or after it ended): nothing to close, exit 143 at once.
+    While the load runs, etl_session.session handles SIGTERM itself (like Ctrl-C)."""
+    os.write(2, b"etl-run: terminated by SIGTERM\n")
+    os._exit(EXIT_TERMINATED)
+
+
+_terminated_before_the_load.replaceable_by_etl_session = True  # type: ignore[attr-defined]
+
+
 def main() -> None:
-    cli(prog_name="etl-run")
+    signal.signal(signal.SIGTERM, _terminated_before_the_load)
+    try:
+        cli(prog_name="etl-run")
+    finally:
+        # The outcome is decided and reported: a late SIGTERM must not turn the exit code into
+        # -15 while Python shuts down (it resets Python-level handlers then, not SIG_IGN).
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -424,7 +424,7 @@ class _Interrupts:
     While dbt runs, SIGTERM raises `Terminated` (a KeyboardInterrupt) so dbt cancels its queries
     and returns; while the session is repaired (`deferred()`), SIGTERM is only noted and Ctrl-C
     is ignored, so the row is always closed. A SIGTERM handler someone else installed (a
-    scheduler's) is left alone.
+    scheduler's) is left alone; etl-run's own (exit 143 before the load starts) is replaced.
     """
 
     def __init__(self) -> None:
@@ -436,7 +436,9 @@ class _Interrupts:
     def __enter__(self) -> _Interrupts:
         if threading.current_thread() is threading.main_thread():
             previous = signal.getsignal(signal.SIGTERM)
-            if previous in (signal.SIG_DFL, None):
+            if previous in (signal.SIG_DFL, None) or getattr(
+                previous, "replaceable_by_etl_session", False
+            ):
                 self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
                 self._installed = True
         return self

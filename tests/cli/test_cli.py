@@ -363,3 +363,18 @@ def test_messages_are_plain_text() -> None:
         "  \x1b[1;33mboom\x1b[0m \x1b]8;;u\x07l\x1b]8;;\x07"
     )
     assert one_line(coloured) == "Database Error in model x boom l"
+
+
+def test_a_liveness_lock_that_cannot_be_held_is_a_warning_not_a_failure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from etl_session.dbt_invoke import LivenessHold
+
+    hold = LivenessHold()
+    hold.acquire("select 1")  # outside a dbt invocation: no adapter to open a connection with
+
+    assert not hold.held
+    [warning] = hold.warnings
+    assert warning.startswith("etl-run: warning: could not hold this load's liveness lock (")
+    assert capsys.readouterr().err == warning + "\n"
+    hold.close()

@@ -166,6 +166,11 @@ def test_a_partial_load_does_not_move_the_default_period_of_the_models_it_left_o
     assert status == "success"
 
     assert wh.etl_run("--dry-run").stdout.startswith("data is up to date: ")
+    selections = [row[0] for row in wh.query(
+        "select selection from analytics.etl_sessions order by session_id"
+    )]  # fmt: skip
+    assert selections[0] is None  # the whole project
+    assert json.loads(selections[1])["select"] == ["fct_events"]
 
 
 def test_a_period_model_never_loaded_stops_the_default_period(

@@ -91,6 +91,43 @@ def test_sigterm_closes_the_session_as_error_and_exits_143(
     assert [row for row in facts(warehouse) if row[1] in {1, 2}] == may
 
 
+@pytest.mark.parametrize("delay", [0.5, 1.5, 3.0])
+def test_sigterm_while_etl_run_starts_exits_143_and_leaves_nothing_running(
+    duckdb_warehouse: Warehouse, delay: float
+) -> None:
+    """Before the session exists (imports, dbt parsing) there is nothing to close: exit 143."""
+    wh = duckdb_warehouse
+    load_may(wh)
+    proc = start(wh, "--period", "2023-06", "-q")
+
+    time.sleep(delay)
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=120)
+
+    assert proc.returncode == 143, output
+    assert "Traceback" not in output
+    assert [row for row in sessions(wh) if row[1] == "running"] == []
+
+
+def test_more_sigterms_while_it_stops_still_close_the_session(
+    duckdb_warehouse: Warehouse,
+) -> None:
+    """Schedulers repeat SIGTERM; the repair defers it (and Ctrl-C) until the row is closed."""
+    wh = duckdb_warehouse
+    load_may(wh)
+    proc, seen = start_slow_load(wh)
+
+    for pause in (0.0, 0.3, 0.7, 1.5, 2.5):
+        time.sleep(pause)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=120)
+    output = "".join(seen) + rest
+
+    assert proc.returncode == 143, output
+    assert sessions(wh)[-1][1:] == ("error", "terminated by SIGTERM")
+
+
 def test_sigterm_through_the_python_api_returns_exit_code_143(
     duckdb_warehouse: Warehouse,
 ) -> None:
@@ -136,7 +173,15 @@ def test_a_sigkilled_load_is_closed_as_abandoned_by_the_next_load(
     time.sleep(0.5)
     assert sessions(wh)[-1][1] == "running"  # nothing could close it
 
-    run = wh.etl_run("--period", "2023-06", "-q")
+    try:
+        run = wh.etl_run("--period", "2023-06", "-q")
+    finally:
+        # The killed load's query runs on in its server process until pg_sleep ends (Postgres
+        # notices a dead client only when it writes): end it so later tests can reset.
+        wh.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where query like '%pg_sleep%' and pid <> pg_backend_pid()"
+        )
 
     assert run.returncode == 0, run.output
     killed, reloaded = sessions(wh)[-2:]
