@@ -1,5 +1,6 @@
-"""Overlapping loads of the same source and target never run at the same time: tested with
-real processes started within milliseconds of each other."""
+"""Loads of one project and target never run at the same time (whatever their periods and
+sources): tested with real processes started within milliseconds of each other. The loser is
+refused with exit code 2 naming the running session, or queues behind it with --wait."""
 
 from __future__ import annotations
 
@@ -43,9 +44,11 @@ def sessions(wh: Warehouse) -> list[tuple[Any, ...]]:
 
 def test_two_overlapping_loads_started_together_never_run_together(warehouse: Warehouse) -> None:
     warehouse.insert_events(EVENTS)
-    first = start(warehouse, "a", "--period", "2023-05", "--vars", SLOW, "-s", "fct_events", "slow")
+    first = start(
+        warehouse, "a", "--period", "2023-05", "--vars", SLOW, "-s", "+fct_events", "slow"
+    )
     second = start(
-        warehouse, "b", "--period", "2023-05", "--vars", SLOW, "-s", "fct_events", "slow"
+        warehouse, "b", "--period", "2023-05", "--vars", SLOW, "-s", "+fct_events", "slow"
     )
 
     outputs = {proc: proc.communicate(timeout=300)[0] for proc in (first, second)}
@@ -56,47 +59,47 @@ def test_two_overlapping_loads_started_together_never_run_together(warehouse: Wa
     assert status == "success"
     loser = next(output for proc, output in outputs.items() if proc.returncode == 2)
     if warehouse.name == "postgres":
-        assert f"the period overlaps running session {session_id} " in loser
+        assert f"session {session_id} " in loser and "running" in loser, loser
     else:  # DuckDB: one process per file, the file lock refuses the second
         assert "Could not set lock on file" in loser
     assert "Traceback" not in loser
 
 
-def test_loads_of_other_periods_run_at_the_same_time_on_postgres(
+def test_loads_of_other_periods_of_one_project_queue_instead_of_running_side_by_side(
     postgres_warehouse: Warehouse,
 ) -> None:
+    # Issue 9: loads of different months of one project, started together, deleted each
+    # other's rows through the shared views they all rebuilt. One load of a project and target
+    # runs at a time; with --wait the others queue and all succeed.
     wh = postgres_warehouse
     wh.insert_events(EVENTS)
-    # The tables exist, as in every load but the very first (two first loads would both try
-    # to create fct_events, which dbt does not coordinate).
-    first = wh.etl_run("--period", "2023-04", "-s", "fct_events", "-q")
-    assert first.returncode == 0, first.output
-    # Slowed by a data test, which creates no relation: both loads may run it at once.
-    slow = "{with_slow_check: true, slow_seconds: 6}"
-    may = start(wh, "a", "--period", "2023-05", "--vars", slow, "-s", "fct_events", "slow_check")
-    june = start(wh, "b", "--period", "2023-06", "--vars", slow, "-s", "fct_events", "slow_check")
+    slow = "{with_slow_check: true, slow_seconds: 4}"
+    may = start(wh, "a", "--period", "2023-05", "--vars", slow, "--wait", "300")
+    june = start(wh, "b", "--period", "2023-06", "--vars", slow, "--wait", "300")
 
     outputs = [proc.communicate(timeout=300)[0] for proc in (may, june)]
 
     assert (may.returncode, june.returncode) == (0, 0), outputs
-    _, (_, s1, started1, finished1), (_, s2, started2, finished2) = sessions(wh)
+    (_, s1, _, finished1), (_, s2, started2, _) = sessions(wh)
     assert (s1, s2) == ("success", "success")
-    assert started1 < finished2 and started2 < finished1  # they ran side by side
+    assert started2 >= finished1  # one after the other
     assert [row[0] for row in wh.query("select id from analytics.fct_events order by id")] == [1, 2]
 
 
 def test_wait_lets_an_overlapping_load_start_when_the_first_ends(warehouse: Warehouse) -> None:
     warehouse.insert_events(EVENTS)
-    first = start(warehouse, "a", "--period", "2023-05", "--vars", SLOW, "-s", "fct_events", "slow")
+    first = start(
+        warehouse, "a", "--period", "2023-05", "--vars", SLOW, "-s", "+fct_events", "slow"
+    )
     assert first.stdout is not None
     for line in first.stdout:
         if "START sql table model" in line and "slow" in line:
             break
 
     waited = warehouse.etl_run("--period", "[2023-05-15, 2023-06-15]", "--wait", "300", "-q")
-    first.communicate(timeout=300)
+    first_output = first.communicate(timeout=300)[0]
 
-    assert (first.returncode, waited.returncode) == (0, 0), waited.output
+    assert (first.returncode, waited.returncode) == (0, 0), (first_output, waited.output)
     (_, s1, _, finished1), (_, s2, started2, _) = sessions(warehouse)
     assert (s1, s2) == ("success", "success")
     assert started2 >= finished1

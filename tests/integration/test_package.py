@@ -283,8 +283,7 @@ def test_postgres_reads_a_period_through_the_index(postgres_warehouse: Warehouse
 
     warehouse.dbt("build", period=DAY)
 
-    # fct_events reads the whole staging view through period_ref: Postgres pushes the period
-    # through the view down to the index on the source table.
+    # fct_events reads the source through period_source: the filter reaches the index.
     compiled = next((warehouse.workdir / "target" / "compiled").rglob("fct_events.sql"))
     sql = compiled.read_text()
     assert "occurred_at >= cast('2023-02-01 00:00:00' as timestamp)" in sql
