@@ -350,3 +350,25 @@ def test_the_tables_go_where_the_vars_say(warehouse: Warehouse) -> None:
     assert {row[0] for row in facts(warehouse)} == {session_id}
     history = warehouse.query("select session_id, status from analytics.etl_session_history")
     assert history == [(session_id, "success")]
+
+
+def test_a_recreated_sessions_table_never_reuses_an_id_that_rows_carry(
+    warehouse: Warehouse,
+) -> None:
+    # Issue 9: after the sessions tables were recreated, ids restarted at 1 and
+    # `etl-session cleanup 1` deleted an older successful session 1's rows.
+    warehouse.insert_events(EVENTS)
+    warehouse.dbt("build", period=MAY)
+    warehouse.dbt("build", period=JUNE)
+    old_ids = {row[0] for row in facts(warehouse)}
+    warehouse.execute("drop view if exists analytics.etl_session_history")
+    warehouse.execute("drop table analytics.etl_session_results")
+    warehouse.execute("drop table analytics.etl_sessions")
+    if warehouse.name == "duckdb":
+        warehouse.execute("drop sequence analytics.etl_sessions_seq")
+
+    warehouse.dbt("build", period=JUNE)
+
+    [(new_id,)] = warehouse.query("select session_id from analytics.etl_sessions")
+    assert new_id > max(old_ids)
+    assert {row[0] for row in facts(warehouse)} == {min(old_ids), new_id}
