@@ -66,6 +66,10 @@ MODELS = {
                   incremental_predicates=['amount < 4']) }}
         select e.id, e.occurred_at, e.amount from {{ source('raw', 'events') }} as e
     """,
+    "mat_unit": """
+        {{ config(materialized='etl_period', etl_period_column='occurred_at') }}
+        select e.id, e.occurred_at, e.amount * 2 as doubled from {{ source('raw', 'events') }} as e
+    """,
     "mat_granted": """
         {{ config(materialized='etl_period', etl_period_column='occurred_at',
                   grants={'select': ['mat_reader']},
@@ -94,6 +98,16 @@ models:
     columns:
       - name: occurred_at
         description: When the event happened (UTC).
+unit_tests:
+  - name: mat_unit_doubles_amounts
+    model: mat_unit
+    given:
+      - input: source('raw', 'events')
+        rows:
+          - {id: 1, occurred_at: "2023-05-02 00:00:00", amount: 1.5}
+    expect:
+      rows:
+        - {id: 1, doubled: 3.0}
 """
 
 # dbt's docs: a package's custom strategy is wired by a root macro of the same name.
@@ -226,6 +240,13 @@ def test_incremental_predicates_limit_the_rows_deleted(duckdb_wh: Warehouse) -> 
         (4, 4.0),
         (4, 40.0),
     ]
+
+
+def test_a_unit_test_of_the_model_runs_before_it_on_build(duckdb_wh: Warehouse) -> None:
+    run = build(duckdb_wh, "mat_unit", MAY)
+
+    assert "mat_unit_doubles_amounts" in run.output
+    assert rows(duckdb_wh, "mat_unit", "id, doubled") == [(2, 4.0), (3, 6.0), (4, 8.0)]
 
 
 def test_a_load_without_a_period_fails_and_says_how(wh: Warehouse) -> None:
@@ -421,3 +442,25 @@ def test_the_documented_strategy_shim_works_on_the_second_load(
     assert run.returncode == 0, run.output
     ids = [i for (i,) in wh.query("select id from analytics.mat_strategy order by id")]
     assert ids == [2, 4]
+
+
+def test_the_strategy_reads_the_period_columns_type_from_the_target(
+    duckdb_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    project = copy_project(INTEGRATION_PROJECT, tmp_path / "declared")
+    (project / "macros" / "etl_period.sql").write_text(DOCUMENTED_SHIM)
+    (project / "models" / "mat_strategy.sql").write_text(
+        STRATEGY_MODEL.replace(
+            "etl_period_column='occurred_at'",
+            "etl_period_column='occurred_at', etl_period_data_type='timestamptz'",
+        )
+    )
+    install_packages(project, duckdb_warehouse.env())
+    wh = Warehouse("duckdb", duckdb_warehouse.workdir, project_dir=project)
+    wh.insert_events(EVENTS)
+    wh.dbt("build", "--select", "mat_strategy", period=MAY)
+
+    run = wh.dbt("build", "--select", "mat_strategy", period=MAY, check=False)
+
+    assert run.returncode == 1
+    assert "declared timestamptz but the column is a timestamp" in run.output
