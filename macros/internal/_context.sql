@@ -8,7 +8,13 @@
 
 {%- macro _setting(var_name, env_name, strip=true) -%}
     {#- `strip=false` keeps a label exactly as given (only an all-blank value counts as unset). -#}
-    {%- set from_var = var(var_name, none) -%}
+    {%- if etl_session._in_unit_test() -%}
+        {#- A unit test sees only its own `overrides: vars:`, never the period of the load around
+            it (global --vars or etl-run's environment): its fixtures drive it. -#}
+        {%- set from_var = ((model.get('overrides') or {}).get('vars') or {}).get(var_name) -%}
+    {%- else -%}
+        {%- set from_var = var(var_name, none) -%}
+    {%- endif -%}
     {%- if from_var is not none and from_var | string | trim != '' -%}
         {{ return(from_var | string | trim if strip else from_var | string) }}
     {%- endif -%}

@@ -133,17 +133,7 @@ PLAIN_DBT_VARS = (
 
 @pytest.mark.parametrize(
     "given_as",
-    [
-        "env",
-        pytest.param(
-            "vars",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="lead: in a unit test _setting must read model.overrides.vars, not var(),"
-                " which also holds the load's global --vars (macros/internal/_context.sql)",
-            ),
-        ),
-    ],
+    ["env", "vars"],
 )
 def test_period_filter_in_a_unit_test_ignores_the_period_of_the_surrounding_load(
     duckdb_warehouse: Warehouse, tmp_path: Path, given_as: str
