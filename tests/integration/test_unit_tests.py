@@ -141,8 +141,7 @@ def test_period_filter_in_a_unit_test_ignores_the_period_of_the_surrounding_load
     """The load's period comes from etl-run's environment or from plain dbt's --vars."""
     project = copy_project(EXAMPLE, tmp_path / "shop")
     (project / "models" / "marts" / "orders_direct.sql").write_text(
-        "{{ config(materialized='incremental', incremental_strategy='etl_period',"
-        " etl_period_column='ordered_at') }}\n"
+        "{{ config(materialized='etl_period', etl_period_column='ordered_at') }}\n"
         "select order_id, ordered_at from {{ ref('stg_orders') }}"
         " where {{ etl_session.period_filter('ordered_at') }}\n"
     )

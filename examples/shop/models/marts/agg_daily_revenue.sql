@@ -1,8 +1,8 @@
-{{ config(materialized='incremental', incremental_strategy='etl_period',
-          etl_period_column='order_date', etl_period_data_type='date') }}
+{{ config(materialized='etl_period',
+                  etl_period_column='order_date', etl_period_data_type='date') }}
 
 -- One row per day of the period. A day is a calendar day in the zone the period is stated in
--- (UTC unless etl-run --timezone says otherwise), the same days the strategy replaces:
+-- (UTC unless etl-run --timezone says otherwise), the same days the materialization replaces:
 -- with --timezone Europe/Berlin, May is order_date >= '2023-05-01' and < '2023-06-01' in Berlin,
 -- and an order at 2023-04-30 22:30 UTC (00:30 in Berlin) counts for May 1st.
 -- ordered_at holds UTC: `at time zone 'UTC'` makes it an instant, `at time zone <zone>` the

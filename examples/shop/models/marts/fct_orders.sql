@@ -1,5 +1,5 @@
-{{ config(materialized='incremental', incremental_strategy='etl_period',
-          etl_period_column='ordered_at') }}
+{{ config(materialized='etl_period',
+                  etl_period_column='ordered_at') }}
 
 -- One row per order of the period. A load replaces exactly the orders of its period and stamps
 -- them with its session_id; orders of other periods are left alone.
