@@ -638,7 +638,8 @@ def _dry_run(period: Period, command: Sequence[str], started: float) -> SessionR
 def _busy_reason(invocation: Invocation, overlap: Mapping[str, Any] | None) -> str:
     blocking = list(overlap.get("blocking", [])) if overlap else []
     if not blocking:
-        return invocation.error or "the warehouse is busy: another load holds it; use --wait"
+        text = one_line(_failure_text(invocation).strip(), limit=2000)
+        return text or "the warehouse is busy: another process holds it; use --wait"
     first = blocking[0]
     return one_line(
         f"another load of this project and target is running: session "
@@ -656,15 +657,23 @@ WAIT_POLL_SECONDS = 2.0
 CATALOG_RACE_MARKERS = ("pg_namespace_nspname_index", "pg_type_typname_nsp_index")
 
 
+def _failure_text(invocation: Invocation) -> str:
+    """dbt's error and the messages of failed nodes (a failing on-run-start hook is a node)."""
+    failed = [node.message or "" for node in invocation.nodes if node.failed]
+    return " ".join([invocation.error or "", *failed])
+
+
 def _catalog_race(invocation: Invocation) -> bool:
     """dbt lost a race creating a schema or table another load created at the same moment."""
     opened = invocation.announced("opened") is not None
-    return not opened and any(m in (invocation.error or "") for m in CATALOG_RACE_MARKERS)
+    return not opened and any(m in _failure_text(invocation) for m in CATALOG_RACE_MARKERS)
 
 
 def _warehouse_locked(invocation: Invocation) -> bool:
-    """DuckDB lets one process write a file: another etl-run holds it."""
-    return not invocation.ran and "Could not set lock on file" in (invocation.error or "")
+    """DuckDB lets one process write a file: another etl-run holds it. dbt opens the file
+    while it parses or in the on-run-start hook, so it fails there, before any session."""
+    opened = invocation.announced("opened") is not None
+    return not opened and "Could not set lock on file" in _failure_text(invocation)
 
 
 def _nothing_ran(

@@ -218,3 +218,31 @@ def test_a_live_load_is_never_closed_by_a_second_load(postgres_warehouse: Wareho
     assert queued.returncode == 0, queued.output
     assert [row[1] for row in sessions(wh)] == ["success", "success", "success"]
     assert "abandoned" not in " ".join(str(row[2]) for row in sessions(wh))
+
+
+def test_a_duckdb_file_held_by_another_process_is_refused_or_queued(
+    duckdb_warehouse: Warehouse,
+) -> None:
+    """DuckDB's liveness is its file lock: while another process holds the file, etl-run exits
+    2 at once, or with --wait retries until the file is free."""
+    wh = duckdb_warehouse
+    wh.insert_events(MAY_EVENTS)
+    holder = subprocess.Popen(
+        [str(BIN / "python"), "-c",
+         f"import duckdb, sys, time; c = duckdb.connect({str(wh.duckdb_path)!r}); "
+         "print('held', flush=True); time.sleep(float(sys.argv[1]))", "12"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+
+    refused = wh.etl_run("--period", "2023-05", "-q")
+
+    assert refused.returncode == 2, refused.output
+    assert "Could not set lock on file" in refused.stderr
+    assert "Traceback" not in refused.output
+
+    queued = wh.etl_run("--period", "2023-05", "-q", "--wait", "120")
+    holder.wait(timeout=60)
+
+    assert queued.returncode == 0, queued.output
+    assert [row[1] for row in sessions(wh)] == ["success"]
