@@ -12,7 +12,8 @@
                 node.unique_id ~ " uses incremental_strategy='etl_period', but dbt only finds strategy "
                 ~ "macros in the root project. Add macros/etl_period.sql to " ~ project_name ~ ": "
                 ~ "{% macro get_incremental_etl_period_sql(arg_dict) %}"
-                ~ "{{ return(etl_session.get_etl_period_sql(arg_dict)) }}{% endmacro %}"
+                ~ "{{ return(etl_session.get_incremental_etl_period_sql(arg_dict)) }}{% endmacro %}"
+                ~ " (or use materialized='etl_period', which needs no macro in your project)"
             ) }}
         {%- endif -%}
     {%- endfor -%}

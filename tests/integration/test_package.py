@@ -268,7 +268,7 @@ def test_without_the_strategy_shim_the_error_points_to_the_fix(
     assert run.returncode != 0
     assert "model.etl_it.fct_events uses incremental_strategy='etl_period'" in run.output
     assert "get_incremental_etl_period_sql(arg_dict)" in run.output
-    assert "etl_session.get_etl_period_sql(arg_dict)" in run.output
+    assert "etl_session.get_incremental_etl_period_sql(arg_dict)" in run.output
     assert not warehouse.table_exists("analytics", "fct_events")
 
 
