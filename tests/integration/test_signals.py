@@ -95,10 +95,11 @@ def test_sigterm_closes_the_session_as_error_and_exits_143(
 def test_sigterm_while_etl_run_starts_exits_143_and_leaves_nothing_running(
     duckdb_warehouse: Warehouse, delay: float
 ) -> None:
-    """Before the session exists (imports, dbt parsing) there is nothing to close: exit 143."""
+    """Before the session exists (imports, dbt parsing) there is nothing to close: exit 143.
+    (A slow model keeps a fast machine from finishing the load before the signal.)"""
     wh = duckdb_warehouse
     load_may(wh)
-    proc = start(wh, "--period", "2023-06", "-q")
+    proc = start(wh, "--period", "2023-06", "-q", "--vars", SLOW, "-s", "fct_events", "slow")
 
     time.sleep(delay)
     proc.send_signal(signal.SIGTERM)
