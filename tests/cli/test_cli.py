@@ -368,8 +368,11 @@ def test_messages_are_plain_text() -> None:
 def test_a_liveness_lock_that_cannot_be_held_is_a_warning_not_a_failure(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    from dbt.adapters.factory import reset_adapters
+
     from etl_session.dbt_invoke import LivenessHold
 
+    reset_adapters()  # earlier in-process invocations of this test run leave theirs registered
     hold = LivenessHold()
     hold.acquire("select 1")  # outside a dbt invocation: no adapter to open a connection with
 

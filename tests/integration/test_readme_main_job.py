@@ -12,7 +12,8 @@ import pytest
 
 from warehouse import REPO
 
-pytestmark = pytest.mark.integration
+# Both tests run etl-run in examples/shop itself (its target/ folder): one worker runs them.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("examples_shop")]
 
 
 def test_the_readme_main_job_loads_may_into_the_example(tmp_path: Path) -> None:
