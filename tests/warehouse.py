@@ -130,6 +130,24 @@ class Warehouse:
         )
         return DbtRun(command, proc.returncode, proc.stdout, proc.stderr)
 
+    def spawn_etl_run(
+        self, *args: str, name: str | None = None, env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[str]:
+        """etl-run started as a scheduler starts it: its own process, stdout and stderr merged.
+        `name` gives it its own dbt target and log folders (for loads that run side by side)."""
+        overrides = dict(env or {})
+        if name is not None:
+            overrides["DBT_TARGET_PATH"] = str(self.workdir / f"target-{name}")
+            overrides["DBT_LOG_PATH"] = str(self.workdir / f"logs-{name}")
+        return subprocess.Popen(
+            self.etl_run_command(*args),
+            cwd=self.workdir,
+            env=self.env(overrides),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
     # -- SQL ---------------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         if self.name == "duckdb":

@@ -47,17 +47,6 @@ def assert_nothing_lost(wh: Warehouse, may_rows: list[tuple[Any, ...]]) -> None:
     assert sessions(wh)[0][1] == "success"
 
 
-def start(wh: Warehouse, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        wh.etl_run_command(*args),
-        cwd=wh.workdir,
-        env=wh.env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 def wait_for_line(proc: subprocess.Popen[str], *fragments: str) -> list[str]:
     assert proc.stdout is not None
     seen = []
@@ -125,7 +114,7 @@ def test_an_on_run_end_hook_failing_after_the_close(warehouse: Warehouse) -> Non
 def test_postgres_restarted_mid_run(postgres_warehouse: Warehouse, pg_cluster: Any) -> None:
     wh = postgres_warehouse
     may = load_may(wh)
-    proc = start(wh, "--period", "2023-06", "--vars", SLOW, "-s", "fct_events", "slow")
+    proc = wh.spawn_etl_run("--period", "2023-06", "--vars", SLOW, "-s", "fct_events", "slow")
     wait_for_line(proc, "START sql table model", "slow")
 
     pg_cluster.restart()
@@ -140,7 +129,9 @@ def test_postgres_restarted_mid_run(postgres_warehouse: Warehouse, pg_cluster: A
 
 def test_sigkill_then_the_next_run_closes_the_abandoned_session(warehouse: Warehouse) -> None:
     may = load_may(warehouse)
-    proc = start(warehouse, "--period", "2023-06", "--vars", SLOW, "-s", "fct_events", "slow")
+    proc = warehouse.spawn_etl_run(
+        "--period", "2023-06", "--vars", SLOW, "-s", "fct_events", "slow"
+    )
     wait_for_line(proc, "START sql table model", "slow")
 
     proc.send_signal(signal.SIGKILL)
@@ -164,7 +155,7 @@ def test_a_dead_session_of_another_period_is_closed_by_the_next_run(
 ) -> None:
     wh = duckdb_warehouse
     may = load_may(wh)
-    proc = start(wh, "--period", "2023-06", "--vars", SLOW, "-s", "slow")
+    proc = wh.spawn_etl_run("--period", "2023-06", "--vars", SLOW, "-s", "slow")
     wait_for_line(proc, "START sql table model", "slow")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)

@@ -4,7 +4,6 @@ refused with exit code 2 naming the running session, or queues behind it with --
 
 from __future__ import annotations
 
-import subprocess
 from datetime import datetime
 from typing import Any
 
@@ -18,23 +17,6 @@ EVENTS = [(1, "2023-05-01 00:00:00", 1.0), (2, "2023-06-15 12:00:00", 2.0)]
 SLOW = "{with_slow: true, slow_seconds: 6, slow_rows: 1000000000}"
 
 
-def start(wh: Warehouse, name: str, *args: str) -> subprocess.Popen[str]:
-    """etl-run in its own process, with its own dbt target and log folders."""
-    return subprocess.Popen(
-        wh.etl_run_command(*args),
-        cwd=wh.workdir,
-        env=wh.env(
-            {
-                "DBT_TARGET_PATH": str(wh.workdir / f"target-{name}"),
-                "DBT_LOG_PATH": str(wh.workdir / f"logs-{name}"),
-            }
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 def sessions(wh: Warehouse) -> list[tuple[Any, ...]]:
     return wh.query(
         "select session_id, status, started, finished from analytics.etl_sessions"
@@ -44,11 +26,11 @@ def sessions(wh: Warehouse) -> list[tuple[Any, ...]]:
 
 def test_two_overlapping_loads_started_together_never_run_together(warehouse: Warehouse) -> None:
     warehouse.insert_events(EVENTS)
-    first = start(
-        warehouse, "a", "--period", "2023-05", "--vars", SLOW, "-s", "+fct_events", "slow"
+    first = warehouse.spawn_etl_run(
+        "--period", "2023-05", "--vars", SLOW, "-s", "+fct_events", "slow", name="a"
     )
-    second = start(
-        warehouse, "b", "--period", "2023-05", "--vars", SLOW, "-s", "+fct_events", "slow"
+    second = warehouse.spawn_etl_run(
+        "--period", "2023-05", "--vars", SLOW, "-s", "+fct_events", "slow", name="b"
     )
 
     outputs = {proc: proc.communicate(timeout=300)[0] for proc in (first, second)}
@@ -74,8 +56,8 @@ def test_loads_of_other_periods_of_one_project_queue_instead_of_running_side_by_
     wh = postgres_warehouse
     wh.insert_events(EVENTS)
     slow = "{with_slow_check: true, slow_seconds: 4}"
-    may = start(wh, "a", "--period", "2023-05", "--vars", slow, "--wait", "300")
-    june = start(wh, "b", "--period", "2023-06", "--vars", slow, "--wait", "300")
+    may = wh.spawn_etl_run("--period", "2023-05", "--vars", slow, "--wait", "300", name="a")
+    june = wh.spawn_etl_run("--period", "2023-06", "--vars", slow, "--wait", "300", name="b")
 
     outputs = [proc.communicate(timeout=300)[0] for proc in (may, june)]
 
@@ -88,8 +70,8 @@ def test_loads_of_other_periods_of_one_project_queue_instead_of_running_side_by_
 
 def test_wait_lets_an_overlapping_load_start_when_the_first_ends(warehouse: Warehouse) -> None:
     warehouse.insert_events(EVENTS)
-    first = start(
-        warehouse, "a", "--period", "2023-05", "--vars", SLOW, "-s", "+fct_events", "slow"
+    first = warehouse.spawn_etl_run(
+        "--period", "2023-05", "--vars", SLOW, "-s", "+fct_events", "slow", name="a"
     )
     assert first.stdout is not None
     for line in first.stdout:

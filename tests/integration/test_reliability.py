@@ -3,14 +3,16 @@ random moments, on DuckDB and Postgres (issue 9).
 
 CI runs one quick round; a person runs many:
 
-    ETL_SESSION_RELIABILITY_ROUNDS=20 pytest -m reliability -s
+    ETL_SESSION_RELIABILITY_ROUNDS=20 ETL_SESSION_RELIABILITY_REPORT=counts.jsonl \
+        pytest -m reliability -s
 
-Each test prints its counts (loads, rows lost, duplicates, sessions left running) and asserts
-they are all zero.
+Each test prints its counts (loads, rows lost, duplicates, sessions left running; also appended
+to the report file) and asserts they are all zero.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -56,23 +58,6 @@ def seed_events(wh: Warehouse, rng: random.Random, version: int) -> dict[str, se
             next_id += 1
     wh.execute(f"insert into raw.events values {', '.join(rows)}")
     return expected
-
-
-def start(wh: Warehouse, name: str, *args: str) -> subprocess.Popen[str]:
-    """etl-run in its own process (own dbt target and log folders), as a scheduler starts it."""
-    return subprocess.Popen(
-        wh.etl_run_command(*args),
-        cwd=wh.workdir,
-        env=wh.env(
-            {
-                "DBT_TARGET_PATH": str(wh.workdir / f"target-{name}"),
-                "DBT_LOG_PATH": str(wh.workdir / f"logs-{name}"),
-            }
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
 
 
 #: Where a stop lands: a line dbt prints as the load reaches that moment ("" = at start-up).
@@ -129,7 +114,14 @@ def running_sessions(wh: Warehouse) -> int:
 
 
 def report(name: str, **counts: int) -> None:
-    print(f"\nreliability {name}: " + ", ".join(f"{key} {value}" for key, value in counts.items()))
+    """Print the counts; with ETL_SESSION_RELIABILITY_REPORT=FILE also append them there as a
+    JSON line (pytest-xdist workers' prints do not reach the terminal)."""
+    line = f"reliability {name}: " + ", ".join(f"{key} {value}" for key, value in counts.items())
+    print(f"\n{line}")
+    path = os.environ.get("ETL_SESSION_RELIABILITY_REPORT")
+    if path:
+        with open(path, "a") as out:
+            out.write(json.dumps({"test": name, **counts}) + "\n")
 
 
 def check_month(
@@ -156,7 +148,7 @@ def test_concurrent_loads_of_one_project_never_lose_rows(warehouse: Warehouse) -
         procs = {}
         for index, month in enumerate(MONTHS):
             args = ["--period", month, "--source", f"src{index % 2}", "--wait", "600"]
-            procs[month] = start(warehouse, f"r{round_number}-{month}", *args)
+            procs[month] = warehouse.spawn_etl_run(*args, name=f"r{round_number}-{month}")
         outputs = {month: proc.communicate(timeout=900)[0] for month, proc in procs.items()}
         loads += len(procs)
         for month, proc in procs.items():
@@ -185,13 +177,14 @@ def test_concurrent_loads_without_wait_are_refused_or_succeed_never_half(
     rng = random.Random(11)
     expected = seed_events(warehouse, rng, 1)
     for month in MONTHS:  # everything loaded once
-        first = start(warehouse, f"seed-{month}", "--period", month)
+        first = warehouse.spawn_etl_run("--period", month, name=f"seed-{month}")
         assert first.wait(timeout=600) == 0, first.communicate()[0]
     loads = lost = duplicates = refused = 0
+    last_loaded = dict.fromkeys(MONTHS, 1)  # the version each month's rows come from
     for round_number in range(2, ROUNDS + 2):
         expected = seed_events(warehouse, rng, round_number)
         procs = {
-            month: start(warehouse, f"n{round_number}-{month}", "--period", month)
+            month: warehouse.spawn_etl_run("--period", month, name=f"n{round_number}-{month}")
             for month in MONTHS
         }
         outputs = {month: proc.communicate(timeout=900)[0] for month, proc in procs.items()}
@@ -202,9 +195,10 @@ def test_concurrent_loads_without_wait_are_refused_or_succeed_never_half(
             if proc.returncode == 2:
                 refused += 1
                 assert "is running" in outputs[month] or "lock" in outputs[month], outputs[month]
-                versions = {round_number - 1, round_number}
+                versions = {last_loaded[month]}  # refused: the month keeps its last load
             else:
                 versions = {round_number}
+                last_loaded[month] = round_number
             month_lost, month_duplicates = check_month(rows[month], expected[month], versions)
             lost += month_lost
             duplicates += month_duplicates
@@ -229,7 +223,7 @@ def test_a_load_stopped_at_a_random_moment_loses_nothing_and_the_next_load_recov
     rng = random.Random(int(signal_number))
     month = "2023-02"
     expected = seed_events(warehouse, rng, 1)
-    first = start(warehouse, "first", "--period", month)
+    first = warehouse.spawn_etl_run("--period", month, name="first")
     assert first.wait(timeout=600) == 0, first.communicate()[0]
     loads = lost = duplicates = stopped = 0
     trials = max(4, ROUNDS * 4)
@@ -237,7 +231,7 @@ def test_a_load_stopped_at_a_random_moment_loses_nothing_and_the_next_load_recov
         version = trial + 2
         previous = version - 1
         expected = seed_events(warehouse, rng, version)
-        proc = start(warehouse, f"t{trial}", "--period", month, "--vars", SLOW)
+        proc = warehouse.spawn_etl_run("--period", month, "--vars", SLOW, name=f"t{trial}")
         moment = rng.choice(sorted(MOMENTS))
         output = stop_at(proc, MOMENTS[moment], rng.uniform(0.0, 0.8), signal_number)
         stopped += proc.returncode != 0
@@ -254,7 +248,7 @@ def test_a_load_stopped_at_a_random_moment_loses_nothing_and_the_next_load_recov
         if signal_number == signal.SIGTERM:
             assert running_sessions(warehouse) == 0, "SIGTERM left the session running"
         # the next load of the same period is not blocked by the stopped one
-        again = start(warehouse, f"again{trial}", "--period", month)
+        again = warehouse.spawn_etl_run("--period", month, name=f"again{trial}")
         again_output = again.communicate(timeout=600)[0]
         loads += 1
         assert again.returncode == 0, again_output
