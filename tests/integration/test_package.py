@@ -372,3 +372,21 @@ def test_a_recreated_sessions_table_never_reuses_an_id_that_rows_carry(
     [(new_id,)] = warehouse.query("select session_id from analytics.etl_sessions")
     assert new_id > max(old_ids)
     assert {row[0] for row in facts(warehouse)} == {min(old_ids), new_id}
+
+
+def test_session_id_without_the_hooks_says_so_instead_of_stamping_nulls(
+    duckdb_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    project = copy_project(INTEGRATION_PROJECT, tmp_path / "no_hooks")
+    config = (project / "dbt_project.yml").read_text()
+    config = config.split("on-run-start:", 1)[0] + "vars:" + config.split("\nvars:", 1)[1]
+    (project / "dbt_project.yml").write_text(config)
+    install_packages(project, duckdb_warehouse.env())
+    wh = Warehouse("duckdb", duckdb_warehouse.workdir, None, project_dir=project)
+    wh.insert_events(EVENTS)
+
+    run = wh.dbt("run", "-s", "fct_events", period=MAY, check=False)
+
+    assert run.returncode == 1
+    assert "etl_session.session_id() needs a session, and this project opens none" in run.output
+    assert 'on-run-start: ["{{ etl_session.open_session() }}"]' in run.output
