@@ -701,7 +701,9 @@ def _finish(
 ) -> SessionResult:
     """Map dbt's result to the session's final status and make the sessions table agree."""
     nodes: tuple[NodeResult, ...] = invocation.nodes
-    if invocation.terminated:
+    if invocation.terminated or interrupts.received:
+        # `received` too: a dependency's bare `except:` (at import time, say) can swallow the
+        # Terminated raised inside dbt, which then runs on; the signal still ends the load.
         outcome, exit_code = aborted(TERMINATED, nodes), EXIT_TERMINATED
     elif invocation.interrupted:
         outcome, exit_code = aborted("interrupted", nodes), EXIT_INTERRUPTED
