@@ -689,6 +689,31 @@ def _nothing_ran(
     )
 
 
+#: How long the runner keeps trying to close its session when the warehouse cannot be reached
+#: (a restart or a fail-over): the session must not stay `running` after etl-run exits.
+REPAIR_RETRY_SECONDS = 60.0
+
+
+#: A stopped load retries for less: schedulers send SIGKILL some seconds after SIGTERM.
+REPAIR_RETRY_SECONDS_STOPPING = 10.0
+
+
+def _repair(
+    options: RunOptions, project: DbtProject, args: Mapping[str, Any], *, stopping: bool
+) -> Invocation:
+    """Close the session through the package, retrying with backoff while the warehouse is
+    unreachable; the last attempt's invocation (its error says why when none closed it)."""
+    patience = REPAIR_RETRY_SECONDS_STOPPING if stopping else REPAIR_RETRY_SECONDS
+    deadline = time.monotonic() + patience
+    pause = 0.5
+    while True:
+        repaired = _operation(options, project, "end_session", args)
+        if repaired.announced("closed") or time.monotonic() + pause > deadline:
+            return repaired
+        time.sleep(pause)
+        pause = min(pause * 2, 8.0)
+
+
 def _finish(
     options: RunOptions,
     project: DbtProject,
@@ -725,10 +750,9 @@ def _finish(
         # The on-run-end hook did not close the session (Ctrl-C, crash, failed hook), or closed
         # it as success before something else failed: close it through the package.
         with interrupts.deferred():
-            repaired = _operation(
+            repaired = _repair(
                 options,
                 project,
-                "end_session",
                 {
                     "run_id": run_id,
                     "status": outcome.status,
@@ -741,6 +765,7 @@ def _finish(
                     "nodes": [node.as_dict() for node in nodes] if closed is None else [],
                     "downgrade": True,
                 },
+                stopping=exit_code in (EXIT_TERMINATED, EXIT_INTERRUPTED),
             )
         final = repaired.announced("closed")
         status = final.get("status") if final else None

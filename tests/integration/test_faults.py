@@ -111,18 +111,32 @@ def test_an_on_run_end_hook_failing_after_the_close(warehouse: Warehouse) -> Non
     assert_nothing_lost(warehouse, may)
 
 
+def wait_until_sleeping(wh: Warehouse, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    probe = (
+        "select count(*) from pg_stat_activity"
+        " where state = 'active' and query like '%pg_sleep(%' and pid <> pg_backend_pid()"
+    )
+    while time.monotonic() < deadline:
+        if wh.query(probe)[0][0]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the slow model's query never reached the server")
+
+
 def test_postgres_restarted_mid_run(postgres_warehouse: Warehouse, pg_cluster: Any) -> None:
     wh = postgres_warehouse
     may = load_may(wh)
     proc = wh.spawn_etl_run("--period", "2023-06", "--vars", SLOW, "-s", "fct_events", "slow")
     wait_for_line(proc, "START sql table model", "slow")
+    wait_until_sleeping(wh)  # the START line comes before the query reaches the server
 
     pg_cluster.restart()
     output, _ = proc.communicate(timeout=300)
 
     assert proc.returncode == 1, output
     [*_, (_, status, message, _)] = sessions(wh)
-    assert status == "error"
+    assert status == "error", output
     assert "connection" in message.lower() or "model.etl_it.slow" in message
     assert_nothing_lost(wh, may)
 
