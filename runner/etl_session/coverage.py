@@ -209,7 +209,9 @@ def paint(
     lo = min([*starts, begin] if begin is not None else starts, default=None)
     if lo is None:
         return ModelCoverage(unique_id, name or unique_id, begin, ())
-    bounds = sorted({lo, *starts, *(a[1] for a in attempts), *([until] if until > lo else [])})
+    marks = [lo, *starts, *(a[1] for a in attempts)]
+    marks += [m for m in (begin, until) if m is not None and m > lo]
+    bounds = sorted(set(marks))
     index = {bound: i for i, bound in enumerate(bounds)}
     states: list[str | None] = [None] * (len(bounds) - 1)
     deciders: list[int | None] = [None] * (len(bounds) - 1)
