@@ -2,6 +2,17 @@
 
 {%- macro _kind_of_dtype(dtype) -%}
     {#- 'timestamptz', 'timestamp', 'date', or none for a type that holds no point in time. -#}
+    {{ return(etl_session.column_type_kind(dtype)) }}
+{%- endmacro -%}
+
+
+{%- macro column_type_kind(dtype) -%}
+    {#- What a column of type `dtype` holds: the same names as _kind_of_dtype. Dispatched because
+        the same type name means different things (Spark's `timestamp` is an instant). -#}
+    {{ return(adapter.dispatch('column_type_kind', 'etl_session')(dtype)) }}
+{%- endmacro -%}
+
+{%- macro default__column_type_kind(dtype) -%}
     {%- set text = (dtype or '') | string | lower | trim -%}
     {#- psycopg2 names timestamptz DATETIMETZ when dbt reads a query's columns. -#}
     {%- if ('with time zone' in text and 'without' not in text) or text.startswith('timestamptz')

@@ -6,7 +6,7 @@
         open, as soon as the hooks end.
     -#}
     {%- call statement('etl_session', fetch_result=true, auto_begin=true) -%}
-        {{ sql }}
+        {{ etl_session.get_script_sql(sql) }}
     {%- endcall -%}
     {%- set result = load_result('etl_session') -%}
     {%- do adapter.commit() -%}

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -143,30 +144,60 @@ class LivenessHold:
     is using for the current invocation, runs that statement in autocommit mode and keeps the
     connection until `close()` — after the load and any repair. If the process dies, the
     warehouse drops the connection and the lock with it, so the next load knows the session is
-    dead. Failing to hold is a warning, never a reason to stop the load.
+    dead. With `every` seconds (Spark, which has no such lock: a heartbeat row), a daemon thread
+    runs the statement again at that interval on the same connection until `close()`; when the
+    process dies the beats stop, and the next load finds the session gone after the timeout.
+    Failing to hold is a warning, never a reason to stop the load.
     """
 
     def __init__(self) -> None:
         self._handles: list[Any] = []
+        self._stop = threading.Event()
+        self._beats: list[threading.Thread] = []
         self.warnings: list[str] = []
 
     @property
     def held(self) -> bool:
         return bool(self._handles)
 
-    def acquire(self, sql: str) -> None:
+    def acquire(self, sql: str, every: float | None = None) -> None:
         try:
-            self._handles.append(_open_and_execute(sql))
+            handle = _open_and_execute(sql)
         except Exception as exc:  # any failure only costs liveness, never the load
-            warning = (
-                "etl-run: warning: could not hold this load's liveness lock "
-                f"({one_line(str(exc) or type(exc).__name__, limit=300)}); if this process dies, "
-                "close its session with etl-session close ID --force"
+            self._warn(exc)
+            return
+        self._handles.append(handle)
+        if every is not None and every > 0:
+            beat = threading.Thread(
+                target=self._beat, args=(handle, sql, float(every)), name="etl-session-heartbeat"
             )
-            self.warnings.append(warning)
-            print(warning, file=sys.stderr)
+            beat.daemon = True
+            self._beats.append(beat)
+            beat.start()
+
+    def _beat(self, handle: Any, sql: str, every: float) -> None:
+        warned = False
+        while not self._stop.wait(every):
+            try:
+                _execute_on(handle, sql)
+            except Exception as exc:  # keep beating: the warehouse may come back
+                if not warned:
+                    warned = True
+                    self._warn(exc)
+
+    def _warn(self, exc: BaseException) -> None:
+        warning = (
+            "etl-run: warning: could not hold this load's liveness lock "
+            f"({one_line(str(exc) or type(exc).__name__, limit=300)}); if this process dies, "
+            "close its session with etl-session close ID --force"
+        )
+        self.warnings.append(warning)
+        print(warning, file=sys.stderr)
 
     def close(self) -> None:
+        self._stop.set()
+        while self._beats:
+            self._beats.pop().join(timeout=30)
         while self._handles:
             handle = self._handles.pop()
             with contextlib.suppress(Exception):
@@ -200,14 +231,26 @@ def _open_and_execute(sql: str) -> Any:
     handle = adapter.ConnectionManager.open(connection).handle
     try:
         handle.autocommit = True
-        cursor = handle.cursor()
-        cursor.execute(sql)
-        cursor.close()
+        _execute_on(handle, sql)
     except BaseException:
         with contextlib.suppress(Exception):
             handle.close()
         raise
     return handle
+
+
+def _execute_on(handle: Any, sql: str) -> None:
+    """Run `sql` on a connection handle and keep the connection open.
+
+    dbt-spark's handle is its own cursor (closing that closes the connection): there, only the
+    statement's inner cursor is closed, so a heartbeat leaves no open operation on the server.
+    """
+    cursor = handle.cursor()
+    cursor.execute(sql)
+    inner = cursor if cursor is not handle else getattr(handle, "_cursor", None)
+    if inner is not None:
+        with contextlib.suppress(Exception):
+            inner.close()
 
 
 def invoke(
@@ -243,7 +286,11 @@ def invoke(
                     and announced.get("event") == "hold"
                     and isinstance(announced.get("sql"), str)
                 ):
-                    hold.acquire(announced["sql"])
+                    every = announced.get("every")
+                    hold.acquire(
+                        announced["sql"],
+                        every=float(every) if isinstance(every, (int, float)) else None,
+                    )
 
     runner = dbtRunner(callbacks=[listen])
     redirect = (

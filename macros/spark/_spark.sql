@@ -1,0 +1,126 @@
+{#-
+    Private helpers of the Spark variants. Spark's default tables (parquet in a Hive metastore)
+    cannot UPDATE or DELETE, so a session's life is an append-only event log (`<sessions>_log`)
+    and the sessions "table" users query is a view over it that gives each session's current
+    state. Liveness is a heartbeat the runner appends (`<sessions>_heartbeats`); session ids are
+    claimed with `create table if not exists` (one winner) in a schema of their own.
+-#}
+
+{%- macro _spark_log_relation() -%}
+    {%- set sessions = etl_session._sessions_relation() -%}
+    {{ return(sessions.incorporate(path={'identifier': sessions.identifier ~ '_log'}, type='table')) }}
+{%- endmacro -%}
+
+
+{%- macro _spark_heartbeats_relation() -%}
+    {%- set sessions = etl_session._sessions_relation() -%}
+    {{ return(sessions.incorporate(path={'identifier': sessions.identifier ~ '_heartbeats'}, type='table')) }}
+{%- endmacro -%}
+
+
+{%- macro _spark_claim_relation(session_id) -%}
+    {#- The table whose creation claims a session id: one winner among racing processes. -#}
+    {%- set sessions = etl_session._sessions_relation() -%}
+    {{ return(sessions.incorporate(path={
+        'schema': var('etl_session_claims_schema', none) or (sessions.schema ~ '_etl_claims'),
+        'identifier': sessions.identifier ~ '_' ~ (session_id | int)}, type='table')) }}
+{%- endmacro -%}
+
+
+{%- macro _spark_refresh_sql() -%}
+    {#- Other processes append to the log: a Spark session that read it before sees their rows
+        only after REFRESH TABLE. -#}
+    refresh table {{ etl_session._spark_log_relation() }};
+    refresh table {{ etl_session._spark_heartbeats_relation() }};
+    refresh table {{ etl_session._results_relation() }};
+{%- endmacro -%}
+
+
+{%- macro _spark_heartbeat_seconds() -%}
+    {{ return(var('etl_session_heartbeat_seconds', 10) | int) }}
+{%- endmacro -%}
+
+
+{%- macro _spark_heartbeat_timeout() -%}
+    {#- A load whose last heartbeat is older than this is gone (several missed beats). -#}
+    {{ return(var('etl_session_heartbeat_timeout', 60) | int) }}
+{%- endmacro -%}
+
+
+{%- macro _spark_utc(column) -%}
+    {#- A Spark timestamp (an instant shown in the session zone) as the UTC wall-clock value that
+        dbt's Python side reads as a naive UTC datetime, whatever the session zone. -#}
+    {{ return('to_utc_timestamp(' ~ column ~ ', current_timezone())') }}
+{%- endmacro -%}
+
+
+{%- macro _spark_session_columns(alias='s') -%}
+    {#- The sessions view's columns for reads, timestamps in UTC (see _spark_utc). -#}
+    {%- set names = [] -%}
+    {%- for name, type in etl_session._spark_session_schema() -%}
+        {%- if type == 'timestamp' -%}
+            {%- do names.append(etl_session._spark_utc(alias ~ '.' ~ name) ~ ' as ' ~ name) -%}
+        {%- else -%}
+            {%- do names.append(alias ~ '.' ~ name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(names | join(', ')) }}
+{%- endmacro -%}
+
+
+{%- macro _spark_session_schema() -%}
+    {#- The sessions columns, in the order of the other adapters' table. -#}
+    {{ return([
+        ('session_id', 'bigint'), ('source', 'string'), ('target', 'string'),
+        ('period_start', 'timestamp'), ('period_end', 'timestamp'), ('run_id', 'string'),
+        ('invocation_id', 'string'), ('dbt_command', 'string'), ('started', 'timestamp'),
+        ('finished', 'timestamp'), ('status', 'string'), ('message', 'string'),
+        ('nodes_ok', 'int'), ('nodes_error', 'int'), ('nodes_skipped', 'int'),
+        ('runner_host', 'string'), ('runner_pid', 'int'), ('cleanup', 'string'),
+        ('project', 'string'), ('period_timezone', 'string'), ('full_refresh', 'boolean'),
+        ('selection', 'string'), ('liveness', 'string'), ('closed_by', 'string'),
+    ]) }}
+{%- endmacro -%}
+
+
+{%- macro _spark_owner_gone(run_id_column, liveness_column) -%}
+    {#- True when a load that heartbeats has not done so for the timeout (server clock only). -#}
+    ({{ liveness_column }} = 'heartbeat' and coalesce(
+        (select max(h.beat_at) from {{ etl_session._spark_heartbeats_relation() }} as h
+         where h.run_id = {{ run_id_column }}),
+        timestamp'1970-01-01 00:00:00Z') < current_timestamp() - interval {{ etl_session._spark_heartbeat_timeout() }} seconds)
+{%- endmacro -%}
+
+
+{%- macro _spark_close_events_sql(relation, where, outcome, event='close') -%}
+    {#- Append one closing event per session of the sessions view matching `where`. -#}
+    insert into {{ etl_session._spark_log_relation() }}
+        (event, event_id, event_at, session_id, finished, status, message,
+         nodes_ok, nodes_error, nodes_skipped, closed_by)
+    select {{ etl_session._string(event) }}, uuid(), current_timestamp(), s.session_id, current_timestamp(),
+        {{ etl_session._string(outcome.status) }},
+        {{ etl_session._string(outcome.get('message')) }},
+        cast({{ etl_session._number(outcome.get('ok')) }} as int),
+        cast({{ etl_session._number(outcome.get('error')) }} as int),
+        cast({{ etl_session._number(outcome.get('skipped')) }} as int),
+        {{ etl_session._string(outcome.get('closed_by')) }}
+    from {{ relation }} as s
+    where {{ where }}
+{%- endmacro -%}
+
+
+{%- macro _spark_property(relation, key) -%}
+    {#- One table property, or none when the table does not have it. -#}
+    {%- set found = etl_session._execute('show tblproperties ' ~ relation ~ " ('" ~ key ~ "')") -%}
+    {%- if found is none or found.rows | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set value = found.rows[0][1] | string -%}
+    {{ return(none if value.startswith('Table ') and 'does not have property' in value else value) }}
+{%- endmacro -%}
+
+
+{%- macro _spark_file_format() -%}
+    {#- The model's table format (dbt-spark's `file_format`, default parquet). -#}
+    {{ return((config.get('file_format', none) or 'parquet') | string | lower) }}
+{%- endmacro -%}
