@@ -2,6 +2,8 @@
     {#-
         For on-run-end. Writes the per-node results in batched statements and closes the running
         session with its final status. Closing an already-closed session changes nothing.
+        A session opened by etl-session open (that this invocation joined) is not closed: the
+        results are added to it (a node's latest result replaces its earlier one).
     -#}
     {%- if not etl_session._is_load_command() -%}
         {{ return('') }}
@@ -22,6 +24,15 @@
     {%- endif -%}
     {%- set rows = etl_session._result_rows(results) -%}
     {%- set outcome = etl_session._outcome(rows) -%}
+    {%- set shared = etl_session._session_by_run_id(sessions, ctx.run_id) -%}
+    {%- if shared is not none and shared.external -%}
+        {#- A session opened by etl-session open: this invocation only adds its results; the
+            session is closed by etl-session close, from everything that ran in it. -#}
+        {%- do etl_session._record_results(session_id, rows) -%}
+        {%- do etl_session._announce('recorded', {'session_id': session_id, 'run_id': ctx.run_id,
+            'status': outcome.status, 'ok': outcome.ok, 'error': outcome.error, 'skipped': outcome.skipped}) -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- do outcome.update({'closed_by': 'hook'}) -%}
     {%- set chunk_size = var('etl_session_results_chunk_size', 500) | int -%}
     {%- set results_relation = etl_session._results_relation() -%}

@@ -1,5 +1,7 @@
 {%- macro open_session() -%}
-    {#- For on-run-start. Inserts the 'running' row of this load; returns no SQL of its own. -#}
+    {#- For on-run-start. Inserts the 'running' row of this load; returns no SQL of its own.
+        An invocation whose run id names a running session opened by etl-session open joins
+        that session instead (see _join_session). -#}
     {%- if not etl_session._is_load_command() -%}
         {{ return('') }}
     {%- endif -%}
@@ -8,6 +10,13 @@
     {%- do etl_session._check_full_refresh() -%}
     {#- Always ensure the tables, so the package's reporting models build even without a period. -#}
     {%- do etl_session.create_session_tables() -%}
+    {%- set sessions = etl_session._sessions_relation() -%}
+    {%- set shared = etl_session._session_by_run_id(sessions, ctx.run_id) -%}
+    {%- if shared is not none and shared.external -%}
+        {#- Its run id names a session opened by etl-session open: join it, open nothing. -#}
+        {%- do etl_session._join_session(shared, ctx) -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- if not ctx.has_period -%}
         {%- do log('etl_session: no loading period given, no session opened', info=true) -%}
         {{ return('') }}
@@ -19,7 +28,7 @@
             for the whole load: the warehouse then knows whether the load is alive. -#}
         {%- do etl_session._announce('hold', {'run_id': ctx.run_id, 'sql': hold}) -%}
     {%- endif -%}
-    {%- set sessions = etl_session._sessions_relation() -%}
+    {%- do etl_session._refuse_beside_external(sessions, ctx) -%}
     {%- do etl_session._execute(etl_session.get_open_session_sql(sessions, ctx)) -%}
     {%- set found = etl_session._execute(etl_session.get_session_lookup_sql(sessions, ctx.run_id)) -%}
     {%- if found.rows | length == 0 -%}

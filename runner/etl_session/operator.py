@@ -246,13 +246,27 @@ class CloseResult:
     status: str
     message: str | None
     closed_by: str | None
-    #: The owner's state when the session was running: 'alive', 'dead' or 'unknown'.
+    #: The owner's state when the session was running: 'alive', 'dead' or 'unknown';
+    #: 'external' for a session opened by etl-session open (no process holds it).
     owner: str | None
     forced: bool
+    run_id: str | None = None
+    #: Opened by etl-session open: closed with the status of everything that ran in it.
+    external: bool = False
+    #: The session's node counts after closing (sessions opened by etl-session open).
+    nodes_ok: int | None = None
+    nodes_error: int | None = None
+    nodes_skipped: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The session ended `success`."""
+        return self.status == "success"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "session_id": self.session_id,
+            "run_id": self.run_id,
             "closed": self.closed,
             "previous_status": self.previous,
             "status": self.status,
@@ -260,6 +274,10 @@ class CloseResult:
             "closed_by": self.closed_by,
             "owner": self.owner,
             "forced": self.forced,
+            "external": self.external,
+            "nodes_ok": self.nodes_ok,
+            "nodes_error": self.nodes_error,
+            "nodes_skipped": self.nodes_skipped,
         }
 
 
@@ -371,8 +389,10 @@ def show_session(
 
 
 def close_session(
-    session_id: int,
+    session_id: int | None = None,
     *,
+    run_id: str | None = None,
+    status: str | None = None,
     force: bool = False,
     message: str | None = None,
     project_dir: str | os.PathLike[str] = ".",
@@ -380,39 +400,68 @@ def close_session(
     target: str | None = None,
     vars: str | None = None,
 ) -> CloseResult:
-    """Close a `running` session as `error` by hand: message `closed by operator: <message>`,
-    closed_by 'operator', finished now.
+    """Close a `running` session, found by its id or by its run id.
 
-    Refused (`Refused`, exit code 2, nothing changed) while its owner may still be running the
-    load: on Postgres, while the load holds its advisory lock (alive), or when the session has
-    no lock to tell by (unknown: opened by plain dbt) — `force=True` closes it anyway. On DuckDB
-    this process holds the file, so the owner is gone. A session that is not running is left
-    exactly as it is (`CloseResult.closed` is false).
+    A session opened by `etl-session open` (`open_session`, liveness 'external') is closed with
+    the status of everything that ran in it: `success` only when every node that ran in any of
+    its invocations ended well; no result at all is `error` ("nothing ran in this session").
+    `status='error'` closes it as error whatever ran (`message` says why); no status turns a
+    failure into a success. closed_by 'owner'.
+
+    Any other session is closed as `error` by hand: message `closed by operator: <message>`,
+    closed_by 'operator', finished now; refused (`Refused`, exit code 2, nothing changed)
+    while its owner may still be running the load: on Postgres, while the load holds its
+    advisory lock (alive), or when the session has no lock to tell by (unknown: opened by plain
+    dbt) — `force=True` closes it anyway. On DuckDB this process holds the file, so the owner
+    is gone.
+
+    A session that is not running is left exactly as it is (`CloseResult.closed` is false).
     """
-    session_id = check_session_id(session_id)
+    if (session_id is None) == (run_id is None):
+        raise UsageError("give a session id or a run id (one of them)")
+    if session_id is not None:
+        session_id = check_session_id(session_id)
+    if run_id is not None:
+        run_id = check_run_id(run_id)
     if not isinstance(force, bool):
         raise UsageError(f"force must be true or false, not {force!r}")
+    if status is not None and status not in ("success", "error"):
+        raise UsageError(f"--status must be success or error, not {_show(str(status))}")
     text = _operator_message(message)
+    who = f"session {session_id}" if session_id is not None else f"the session of run id {run_id}"
     warehouse = _warehouse(project_dir, profiles_dir, target, vars)
     invocation = warehouse.operation(
-        "close_running_session",
-        {"session_id": session_id, "force": force, "message": text},
+        "finish_session",
+        {
+            "session_id": session_id,
+            "run_id": run_id,
+            "status": status,
+            "force": force,
+            "message": text,
+        },
         stdout_to_stderr=True,
     )
     if invocation.interrupted:
         raise Interrupted("interrupted: check the session with etl-session show")
     answer = invocation.announced("close")
     if answer is None or not invocation.success:
-        raise _could_not(invocation.error, "close_running_session", f"close session {session_id}")
+        raise _could_not(invocation.error, "finish_session", f"close {who}")
     if not answer.get("found"):
-        raise UsageError(f"no session {session_id}")
+        raise UsageError(f"no {who}".replace("the session of run id", "session with run id"))
+    found_id = _int(answer.get("session_id")) or 0
     previous = str(answer.get("status"))
     owner = _text(answer.get("owner"))
     closed = bool(answer.get("closed"))
+    external = bool(answer.get("external"))
+    if not external and status == "success":
+        raise UsageError(
+            f"session {found_id} was not opened by etl-session open: closing it by hand always "
+            "makes it error; leave out --status success"
+        )
     if previous == "running" and not closed and not force:
-        raise Refused(_refusal(session_id, owner))
+        raise Refused(_refusal(found_id, owner))
     return CloseResult(
-        session_id=session_id,
+        session_id=found_id,
         closed=closed,
         previous=previous,
         status=str(answer.get("final")),
@@ -420,6 +469,11 @@ def close_session(
         closed_by=_text(answer.get("closed_by")),
         owner=owner,
         forced=force,
+        run_id=_text(answer.get("run_id")) or run_id,
+        external=external,
+        nodes_ok=_int(answer.get("ok")),
+        nodes_error=_int(answer.get("error")),
+        nodes_skipped=_int(answer.get("skipped")),
     )
 
 
@@ -562,6 +616,28 @@ def check_session_id(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BIGINT:
         raise UsageError(f"a session id is a whole number from 1 to {MAX_BIGINT}, not {value!r}")
     return int(value)
+
+
+#: A run id is text that names one session (etl-run makes 32 hex digits; orchestrators pass
+#: their own run ids, e.g. Airflow's `scheduled__2023-05-01T00:00:00+00:00`).
+MAX_RUN_ID = 255
+
+
+def check_run_id(value: Any) -> str:
+    """A run id: 1 to 255 printable characters, no space at either end; UsageError otherwise."""
+    if not isinstance(value, str):
+        raise UsageError(f"a run id is text, not {type(value).__name__}")
+    if (
+        not value.strip()
+        or value != value.strip()
+        or len(value) > MAX_RUN_ID
+        or not value.isprintable()
+    ):
+        raise UsageError(
+            f"a run id is 1 to {MAX_RUN_ID} printable characters without spaces at either end, "
+            f"not {_show(value)}"
+        )
+    return value
 
 
 def check_timezone(name: Any, option: str = "--timezone") -> str:

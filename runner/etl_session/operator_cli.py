@@ -279,8 +279,87 @@ def show_command(
             click.echo(line)
 
 
+@cli.command("open")
+@click.option(
+    "--period",
+    required=True,
+    metavar="PERIOD",
+    help='The period the session loads, in any form etl-run --period takes: "[2023-05-01, '
+    '2023-05-31]", 2023-05, A/B ...',
+)
+@click.option(
+    "--run-id",
+    metavar="RUN_ID",
+    help="The run id every invocation of the session is given (e.g. the orchestrator's run "
+    "id). Default: a new one. Opening a running session's run id again with the same period "
+    "returns it.",
+)
+@click.option(
+    "--timezone",
+    metavar="ZONE",
+    help="IANA zone for dates and times without an offset. Default: $ETL_SESSION_TIMEZONE, "
+    "else the project var etl_session_timezone, else UTC.",
+)
+@click.option(
+    "--source", metavar="LABEL", help="Source label recorded in the session (default: project)."
+)
+@dbt_options
+def open_command(
+    period: str,
+    run_id: str | None,
+    timezone: str | None,
+    source: str | None,
+    project_dir: str,
+    profiles_dir: str | None,
+    target: str | None,
+    vars_: str | None,
+    as_json: bool,
+) -> None:
+    """Open a session that many dbt invocations share, and print its id and run id.
+
+    Every invocation given its run id and period joins it instead of opening its own: plain
+    dbt (the environment variables printed, or the vars etl_run_id, etl_period_start,
+    etl_period_end, etl_period_timezone), etl-run ($ETL_SESSION_RUN_ID), a Cosmos task. Close
+    it with etl-session close RUN_ID: its status is computed from everything that ran. No
+    process holds it (liveness 'external'): it is never closed as abandoned, and other loads of
+    the project and target are refused while it runs."""
+    from etl_session.shared import open_session
+
+    try:
+        opened = open_session(
+            period,
+            run_id=run_id,
+            source=source,
+            timezone=timezone,
+            **_connection(project_dir, profiles_dir, target, vars_),
+        )
+    except EtlSessionError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        _print_json(opened.as_dict())
+        return
+    state = "already running" if opened.reopened else "running"
+    click.echo(f"session {opened.session_id} {state} · {opened.period} · run id {opened.run_id}")
+    env = " ".join(f"{key}={_shell_word(value)}" for key, value in opened.env().items())
+    click.echo(f"  join it:  {env} dbt build")
+    click.echo(f"  close it: etl-session close {_shell_word(opened.run_id)}")
+
+
 @cli.command("close")
-@click.argument("session_id", metavar="ID", type=int)
+@click.argument("session", metavar="ID|RUN_ID")
+@click.option(
+    "--run-id",
+    "by_run_id",
+    is_flag=True,
+    help="The argument is a run id even if it is a number.",
+)
+@click.option(
+    "--status",
+    type=click.Choice(["success", "error"]),
+    help="A session opened by etl-session open: 'error' closes it as error whatever ran "
+    "(--message says why); 'success' never overrides a failure. Default: computed from "
+    "everything that ran in it.",
+)
 @click.option(
     "--force",
     is_flag=True,
@@ -289,11 +368,13 @@ def show_command(
 @click.option(
     "--message",
     metavar="TEXT",
-    help="Why, recorded as 'closed by operator: TEXT'.",
+    help="Why, recorded as 'closed by operator: TEXT' (or 'closed as error: TEXT').",
 )
 @dbt_options
 def close_command(
-    session_id: int,
+    session: str,
+    by_run_id: bool,
+    status: str | None,
     force: bool,
     message: str | None,
     project_dir: str,
@@ -302,14 +383,24 @@ def close_command(
     vars_: str | None,
     as_json: bool,
 ) -> None:
-    """Close a running session as error by hand (closed_by 'operator').
+    """Close a running session, by its id (a number) or its run id.
 
-    Refused, exit code 2, while its owner may still be loading: on Postgres while the load holds
-    its advisory lock, or when it has none to tell by (plain dbt) - unless --force. On DuckDB
-    the owner is gone (this command holds the file). A closed session is left as it is."""
+    A session opened by etl-session open is closed with the status of everything that ran in
+    it (exit code 0 for success, 1 for error, also when it was already closed).
+
+    Any other session is closed as error by hand (closed_by 'operator'); refused, exit code 2,
+    while its owner may still be loading: on Postgres while the load holds its advisory lock,
+    or when it has none to tell by (plain dbt) - unless --force. On DuckDB the owner is gone
+    (this command holds the file). A closed session is left as it is."""
+    by: dict[str, Any]
+    if session.isdigit() and not by_run_id:
+        by = {"session_id": int(session)}
+    else:
+        by = {"run_id": session}
     try:
         result = ops.close_session(
-            session_id,
+            **by,
+            status=status,
             force=force,
             message=message,
             **_connection(project_dir, profiles_dir, target, vars_),
@@ -319,9 +410,15 @@ def close_command(
     if as_json:
         _print_json(result.as_dict())
     elif result.closed:
-        click.echo(f"session {session_id} closed as {result.status}: {result.message}")
+        counts = ""
+        if result.external:
+            counts = f" ({_counts(result.nodes_ok, result.nodes_error, result.nodes_skipped)})"
+        said = f"{result.message}{counts}"
+        click.echo(f"session {result.session_id} closed as {result.status}: {said}")
     else:
-        click.echo(f"session {session_id} is already {result.status}: nothing changed")
+        click.echo(f"session {result.session_id} is already {result.status}: nothing changed")
+    if result.external and result.status != "success":
+        sys.exit(1)
 
 
 @cli.command("cleanup")
@@ -467,6 +564,13 @@ def _table(
                 cells.append(cell.ljust(widths[i]))
         out.append((indent + "  ".join(cells)).rstrip())
     return out
+
+
+def _shell_word(text: str) -> str:
+    """Text as one shell word (quoted only when it needs to be)."""
+    import shlex
+
+    return shlex.quote(text)
 
 
 def _rows(count: int) -> str:

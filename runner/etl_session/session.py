@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from etl_session._release import release_warehouses
 from etl_session.errors import Terminated, UsageError
+from etl_session.operator import check_run_id
 from etl_session.period import Period, resolve_period
 from etl_session.project import (
     DbtProject,
@@ -89,6 +91,10 @@ class RunOptions:
     #: Send dbt's log lines to stderr (etl-run --json keeps stdout for the JSON object).
     logs_to_stderr: bool = False
     now: datetime | None = None
+    #: The run id of the load. When it names a running session opened by `etl-session open`
+    #: (`open_session`), the load joins that session instead of opening its own. Default:
+    #: $ETL_SESSION_RUN_ID, else a new one per load.
+    run_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,11 @@ class SessionResult:
     elapsed: float = 0.0
     counts: SessionOutcome | None = None
     dbt_command: tuple[str, ...] = ()
+    #: The load joined a session opened by `etl-session open`: `status` is this load's own
+    #: outcome; the session stays running until `etl-session close` closes it.
+    joined: bool = False
+    #: Nothing ran because another load of the project and target was running (worth retrying).
+    busy: bool = False
 
     @property
     def ok(self) -> bool:
@@ -114,6 +125,8 @@ class SessionResult:
     def summary(self) -> str:
         """One line, always the same shape: id, status, period, counts, time."""
         who = f"session {self.session_id}" if self.session_id is not None else "no session"
+        if self.joined:
+            who += " (joined)"
         parts = [f"{who} {self.status}"]
         if self.period is not None:
             parts.append(str(self.period))
@@ -147,6 +160,7 @@ class SessionResult:
             else {"ok": self.counts.ok, "error": self.counts.error, "skipped": self.counts.skipped},
             "dbt_command": list(self.dbt_command),
             "nodes": [node.as_dict() for node in self.nodes],
+            "joined": self.joined,
         }
 
 
@@ -179,10 +193,11 @@ RESERVED_VARS = {
     "etl_period_end": "use --period instead",
     "etl_period_timezone": "use --timezone instead",
     "etl_source": "use --source instead",
-    "etl_run_id": "etl-run makes a new run id for every load; remove it",
+    "etl_run_id": "etl-run makes a new run id for every load; to join a session opened by "
+    "etl-session open, set $ETL_SESSION_RUN_ID (or run(run_id=...))",
 }
 
-_TEXT_OPTIONS = ("period", "target", "source", "timezone", "command")
+_TEXT_OPTIONS = ("period", "target", "source", "timezone", "command", "run_id")
 _PATH_OPTIONS = ("project_dir", "profiles_dir")
 _LIST_OPTIONS = ("select", "exclude", "dbt_args")
 _FLAG_OPTIONS = ("full_refresh", "quiet", "dry_run", "logs_to_stderr")
@@ -295,6 +310,8 @@ def _validated(options: RunOptions) -> RunOptions:
     if options.now is not None and not isinstance(options.now, datetime):
         raise UsageError(f"now must be a datetime, not {_type_name(options.now)}")
     changes["vars"] = _vars(options.vars)
+    if changes["run_id"] is not None:
+        changes["run_id"] = check_run_id(changes["run_id"])
     validated = replace(options, **changes)
     if validated.command not in COMMANDS:
         raise UsageError(
@@ -481,7 +498,17 @@ def run(period: str | None = None, **kwargs: Any) -> SessionResult:
 
 
 def run_with(options: RunOptions) -> SessionResult:
+    try:
+        return _run_with(options)
+    finally:
+        # In-process dbt keeps a DuckDB file open: give it back to other processes.
+        release_warehouses()
+
+
+def _run_with(options: RunOptions) -> SessionResult:
     started = time.monotonic()
+    if options.run_id is None and os.environ.get("ETL_SESSION_RUN_ID", "").strip():
+        options = replace(options, run_id=os.environ["ETL_SESSION_RUN_ID"].strip())
     options = _validated(options)
     project = load_project(options.project_dir, options.profiles_dir)
     _check_project_vars(project)
@@ -555,6 +582,17 @@ def _load(
         if not deps.success:
             return _nothing_ran(f"dbt deps failed: {deps.error}", period, started, command)
 
+    joining = None
+    if options.run_id is not None:
+        try:
+            joining = _session_to_join(options, project, period)
+        except _NothingRan as exc:
+            return _nothing_ran(str(exc), period, started, command)
+        if joining is not None:
+            period, timezone = joining.period, joining.timezone
+            if options.dry_run:
+                return _dry_run(period, command, started)
+
     if period is None:
         try:
             found = _default_period(options, project, timezone)
@@ -580,7 +618,7 @@ def _load(
     holds: list[dbt_invoke.LivenessHold] = []
     try:
         while True:
-            run_id = uuid.uuid4().hex
+            run_id = options.run_id or uuid.uuid4().hex
             context = {
                 "ETL_SESSION_PERIOD_START": period.start_iso,
                 "ETL_SESSION_PERIOD_END": period.end_iso,
@@ -609,7 +647,10 @@ def _load(
             if deadline is not None and time.monotonic() < deadline:
                 time.sleep(max(0.0, min(WAIT_POLL_SECONDS, deadline - time.monotonic())))
                 continue
-            return _nothing_ran(_busy_reason(invocation, overlap), period, started, command)
+            return replace(
+                _nothing_ran(_busy_reason(invocation, overlap), period, started, command),
+                busy=True,
+            )
 
         refused = invocation.announced("refused")
         if refused is not None and not opened:
@@ -618,10 +659,128 @@ def _load(
         if not opened and invocation.ran and invocation.success and not invocation.nodes:
             # dbt found nothing to do: the selection matched no node, so no hook ran.
             return _nothing_ran(_no_match(options), period, started, command)
+        if joining is not None and not opened:
+            return _finish_joined(
+                options, project, joining, invocation, started, command, interrupts
+            )
         return _finish(options, project, period, run_id, invocation, started, command, interrupts)
     finally:
         for hold in holds:
             hold.close()
+
+
+@dataclass(frozen=True)
+class _Joining:
+    """A running session opened by `etl-session open` that this load joins."""
+
+    session_id: int
+    run_id: str
+    period: Period
+    timezone: str
+
+
+def _session_to_join(
+    options: RunOptions, project: DbtProject, period: Period | None
+) -> _Joining | None:
+    """The shared session the load's run id names, with the period it loads; None when the run
+    id names no session (the load opens its own with that run id). A closed session, or a
+    --period or --timezone that differs from the session's, is a UsageError: nothing runs."""
+    assert options.run_id is not None
+    found = _operation(options, project, "lookup_session", {"run_id": options.run_id})
+    if found.terminated:
+        raise Terminated()
+    if found.interrupted:
+        raise KeyboardInterrupt()
+    answer = found.announced("lookup")
+    if answer is None or not found.success:
+        raise _NothingRan(found.error or "dbt could not look up the session of the run id")
+    if not answer.get("found"):
+        return None
+    name = f"session {answer.get('session_id')} (run id {options.run_id})"
+    if not answer.get("external"):
+        raise UsageError(
+            f"run id {options.run_id} is taken by {name}, which etl-session open did not open: "
+            "a run id names one load; give another, or leave it out"
+        )
+    if answer.get("status") != "running":
+        raise UsageError(
+            f"{name} is already {answer.get('status')}: a closed session cannot be joined; "
+            "open a new one (etl-session open)"
+        )
+    joined = _Joining(
+        session_id=int(answer["session_id"]),
+        run_id=options.run_id,
+        period=Period.from_iso(str(answer["period_start"]), str(answer["period_end"])),
+        timezone=str(answer.get("period_timezone") or "UTC"),
+    )
+    if options.timezone is not None and options.timezone != joined.timezone:
+        raise UsageError(
+            f"--timezone {options.timezone} is not the zone of {name}, which this load joins "
+            f"({joined.timezone}): leave it out"
+        )
+    if period is not None and period != joined.period:
+        raise UsageError(
+            f"--period {options.period} ({period}) is not the period of {name}, which this "
+            f"load joins ({joined.period}): leave --period out"
+        )
+    return joined
+
+
+def _finish_joined(
+    options: RunOptions,
+    project: DbtProject,
+    joining: _Joining,
+    invocation: Invocation,
+    started: float,
+    command: Sequence[str],
+    interrupts: _Interrupts,
+) -> SessionResult:
+    """The outcome of a load that joined a shared session. The session stays running; this
+    load's node results are in it (written by its on-run-end hook, or here when the hook could
+    not), and so is a failure the nodes do not show (one `invocation` row), so that closing
+    the session sees it."""
+    nodes: tuple[NodeResult, ...] = invocation.nodes
+    if invocation.terminated or interrupts.received:
+        outcome, exit_code = aborted(TERMINATED, nodes), EXIT_TERMINATED
+    elif invocation.interrupted:
+        outcome, exit_code = aborted("interrupted", nodes), EXIT_INTERRUPTED
+    elif not invocation.ran:
+        outcome, exit_code = aborted(invocation.error or "dbt did not run", nodes), EXIT_FAILED
+    else:
+        outcome = outcome_of(nodes)
+        if not invocation.success and outcome.succeeded:
+            outcome = aborted(invocation.error or "dbt reported a failure", nodes)
+        exit_code = EXIT_SUCCESS if outcome.succeeded else EXIT_FAILED
+    recorded = invocation.announced("recorded")
+    hook_saw_failure = recorded is not None and recorded.get("status") != SUCCESS
+    message = outcome.message
+    if recorded is None or (not outcome.succeeded and not hook_saw_failure):
+        with interrupts.deferred():
+            saved = _operation(
+                options,
+                project,
+                "record_session_results",
+                {
+                    "run_id": joining.run_id,
+                    "nodes": [node.as_dict() for node in nodes] if recorded is None else [],
+                    "error": None if outcome.succeeded else outcome.message,
+                },
+            )
+        if not (saved.announced("recorded") or {}).get("found"):
+            message = f"{message}; the session's results could not be written: {saved.error}"
+    return SessionResult(
+        status=outcome.status,
+        exit_code=exit_code,
+        message=message,
+        period=joining.period,
+        session_id=joining.session_id,
+        run_id=joining.run_id,
+        nodes=nodes,
+        elapsed=time.monotonic() - started,
+        counts=outcome,
+        dbt_command=("dbt", *command),
+        joined=True,
+    )
 
 
 def _dry_run(period: Period, command: Sequence[str], started: float) -> SessionResult:
