@@ -29,7 +29,11 @@
 
 {%- macro _spark_refresh_sql() -%}
     {#- Other processes append to the log: a Spark session that read it before sees their rows
-        only after REFRESH TABLE. -#}
+        only after REFRESH TABLE. A heartbeat replaces the files of one of its run's two
+        partitions while others read: a file listed but gone by the time it is read is skipped
+        (the run's other partition holds its previous beat) instead of failing the read. This
+        setting stays on the connection. -#}
+    set spark.sql.files.ignoreMissingFiles=true;
     refresh table {{ etl_session._spark_log_relation() }};
     refresh table {{ etl_session._spark_heartbeats_relation() }};
     refresh table {{ etl_session._results_relation() }};
@@ -92,20 +96,43 @@
 {%- endmacro -%}
 
 
+{%- macro _spark_log_insert_sql(values, source=none) -%}
+    {#- Append events to the log: `values` maps columns to SQL expressions (event, session_id and
+        the columns that event sets; the others are null), evaluated over `source` (a from/where
+        clause) when given. The log is partitioned by (session_id, event) and written with
+        dynamic partition overwrite: each statement stages its files in a folder of its own, so
+        concurrent writers never collide (plain appends to one parquet table share a
+        `_temporary` folder, and the first commit deletes the other writer's files). A second
+        event of the same kind for a session replaces the first. -#}
+    {%- set columns = [] -%}
+    {%- for name, type in [('event_id', 'string'), ('event_at', 'timestamp')] + etl_session._spark_session_schema() -%}
+        {%- if name != 'session_id' -%}
+            {%- do columns.append(values.get(name, 'cast(null as ' ~ type ~ ')') ~ ' as ' ~ name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do columns.append('cast(' ~ values.session_id ~ ' as bigint) as session_id') -%}
+    {%- do columns.append(values.event ~ ' as event') -%}
+    insert overwrite table {{ etl_session._spark_log_relation() }} partition (session_id, event)
+    select {{ columns | join(',\n        ') }}
+    {{ source or '' }}
+{%- endmacro -%}
+
+
 {%- macro _spark_close_events_sql(relation, where, outcome, event='close') -%}
     {#- Append one closing event per session of the sessions view matching `where`. -#}
-    insert into {{ etl_session._spark_log_relation() }}
-        (event, event_id, event_at, session_id, finished, status, message,
-         nodes_ok, nodes_error, nodes_skipped, closed_by)
-    select {{ etl_session._string(event) }}, uuid(), current_timestamp(), s.session_id, current_timestamp(),
-        {{ etl_session._string(outcome.status) }},
-        {{ etl_session._string(outcome.get('message')) }},
-        cast({{ etl_session._number(outcome.get('ok')) }} as int),
-        cast({{ etl_session._number(outcome.get('error')) }} as int),
-        cast({{ etl_session._number(outcome.get('skipped')) }} as int),
-        {{ etl_session._string(outcome.get('closed_by')) }}
-    from {{ relation }} as s
-    where {{ where }}
+    {{ etl_session._spark_log_insert_sql({
+        'event': etl_session._string(event),
+        'session_id': 's.session_id',
+        'event_id': 'uuid()',
+        'event_at': 'current_timestamp()',
+        'finished': 'current_timestamp()',
+        'status': etl_session._string(outcome.status),
+        'message': etl_session._string(outcome.get('message')),
+        'nodes_ok': 'cast(' ~ etl_session._number(outcome.get('ok')) ~ ' as int)',
+        'nodes_error': 'cast(' ~ etl_session._number(outcome.get('error')) ~ ' as int)',
+        'nodes_skipped': 'cast(' ~ etl_session._number(outcome.get('skipped')) ~ ' as int)',
+        'closed_by': etl_session._string(outcome.get('closed_by')),
+    }, 'from ' ~ relation ~ ' as s where ' ~ where) }}
 {%- endmacro -%}
 
 

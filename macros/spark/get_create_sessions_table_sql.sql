@@ -1,23 +1,30 @@
 {%- macro spark__get_create_sessions_table_sql(relation, first_id=1) -%}
     {#- Spark: no UPDATE on parquet, so an append-only event log (open, close, downgrade, void,
-        cleanup events) and `relation` as a view giving each session's current state, with the
-        other adapters' columns; a heartbeat table for liveness; the schema of the id claims. -#}
+        cleanup events; see _spark_log_insert_sql) and `relation` as a view giving each session's
+        current state, with the other adapters' columns; a heartbeat table for liveness (two rows
+        per run, one of them replaced at each beat); the schema of the id claims. -#}
     {%- set log = etl_session._spark_log_relation() -%}
     {%- set columns = etl_session._spark_session_schema() -%}
     create schema if not exists {{ etl_session._spark_claim_relation(0).schema }};
     create table if not exists {{ log }} (
-        event string,
         event_id string,
         event_at timestamp,
-        {%- for name, type in columns %}
-        {{ name }} {{ type }}{{ ',' if not loop.last }}
+        {%- for name, type in columns if name != 'session_id' %}
+        {{ name }} {{ type }},
         {%- endfor %}
+        session_id bigint,
+        event string
     ) using parquet
+    partitioned by (session_id, event)
+    options ('partitionOverwriteMode' = 'dynamic')
     tblproperties ('etl_session.first_id' = '{{ first_id | int }}');
     create table if not exists {{ etl_session._spark_heartbeats_relation() }} (
+        beat_at timestamp,
         run_id string,
-        beat_at timestamp
-    ) using parquet;
+        slot int
+    ) using parquet
+    partitioned by (run_id, slot)
+    options ('partitionOverwriteMode' = 'dynamic');
     create view if not exists {{ relation }} as
     with closing as (
         select e.*, row_number() over (partition by e.session_id, e.event order by e.event_at, e.event_id) as n

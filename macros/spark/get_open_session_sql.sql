@@ -67,31 +67,33 @@
         {%- endif -%}
     {%- endfor -%}
     {%- if blocking.count > 0 -%}
-        {%- do etl_session._execute('insert into ' ~ log ~ ' (event, event_id, event_at, session_id, run_id, project, target) select '
-            ~ "'void', uuid(), current_timestamp(), " ~ claim.id ~ ', ' ~ etl_session._string(ctx.run_id) ~ ', '
-            ~ etl_session._string(project) ~ ', ' ~ etl_session._string(ctx.target)) -%}
+        {%- do etl_session._execute(etl_session._spark_log_insert_sql({
+            'event': "'void'", 'session_id': claim.id, 'event_id': 'uuid()', 'event_at': 'current_timestamp()',
+            'run_id': etl_session._string(ctx.run_id), 'project': etl_session._string(project),
+            'target': etl_session._string(ctx.target)})) -%}
         {{ return('select 0 as etl_session_refused') }}
     {%- endif -%}
 
-    insert into {{ log }}
-        (event, event_id, event_at, session_id, source, target, period_start, period_end, run_id,
-         invocation_id, dbt_command, started, status, runner_host, runner_pid, project,
-         period_timezone, full_refresh, selection, liveness)
-    select 'open', uuid(), current_timestamp(), {{ claim.id }},
-        {{ etl_session._string(ctx.source) }},
-        {{ etl_session._string(ctx.target) }},
-        {{ etl_session._typed_literal(ctx.period_start, 'timestamptz') }},
-        {{ etl_session._typed_literal(ctx.period_end, 'timestamptz') }},
-        {{ etl_session._string(ctx.run_id) }},
-        {{ etl_session._string(invocation_id) }},
-        {{ etl_session._string(ctx.command) }},
-        current_timestamp(),
-        'running',
-        {{ etl_session._string(ctx.get('runner_host')) }},
-        cast({{ etl_session._number(ctx.get('runner_pid') | int if ctx.get('runner_pid') else none) }} as int),
-        {{ etl_session._string(ctx.project) }},
-        {{ etl_session._string(ctx.period_timezone) }},
-        {{ 'true' if ctx.get('full_refresh') else 'false' }},
-        {{ etl_session._string(ctx.get('selection')) }},
-        {{ etl_session.get_owner_liveness_sql(ctx.run_id) }}
+    {{ etl_session._spark_log_insert_sql({
+        'event': "'open'",
+        'session_id': claim.id,
+        'event_id': 'uuid()',
+        'event_at': 'current_timestamp()',
+        'source': etl_session._string(ctx.source),
+        'target': etl_session._string(ctx.target),
+        'period_start': etl_session._typed_literal(ctx.period_start, 'timestamptz'),
+        'period_end': etl_session._typed_literal(ctx.period_end, 'timestamptz'),
+        'run_id': etl_session._string(ctx.run_id),
+        'invocation_id': etl_session._string(invocation_id),
+        'dbt_command': etl_session._string(ctx.command),
+        'started': 'current_timestamp()',
+        'status': "'running'",
+        'runner_host': etl_session._string(ctx.get('runner_host')),
+        'runner_pid': 'cast(' ~ etl_session._number(ctx.get('runner_pid') | int if ctx.get('runner_pid') else none) ~ ' as int)',
+        'project': etl_session._string(ctx.project),
+        'period_timezone': etl_session._string(ctx.period_timezone),
+        'full_refresh': 'true' if ctx.get('full_refresh') else 'false',
+        'selection': etl_session._string(ctx.get('selection')),
+        'liveness': etl_session.get_owner_liveness_sql(ctx.run_id),
+    }) }}
 {%- endmacro -%}

@@ -53,6 +53,44 @@ def _spark_submit() -> Path:
     return Path(pyspark.__file__).resolve().parent / "bin" / "spark-submit"
 
 
+#: pip's pyspark 4 has no hive-llap-common jar, yet Hive's FunctionRegistry needs one of its
+#: interfaces when it first loads; the Thrift server loads it when it closes a session on a
+#: worker thread without a Hive client (after a client was killed, say), and from then on every
+#: session close fails (NoClassDefFoundError: LlapSigner$Signable), failing dbt's models. The
+#: interface's shape is all the JVM needs: compiled into a jar on the driver's class path.
+LLAP_STUB = """package org.apache.hadoop.hive.llap.security;
+
+public interface LlapSigner {
+    interface Signable {
+        void setSignInfo(int masterKeyId);
+        byte[] serialize() throws java.io.IOException;
+    }
+    class SignedMessage {
+        public byte[] message;
+        public byte[] signature;
+    }
+}
+"""
+
+
+def _llap_stub(root: Path) -> Path | None:
+    """The stub jar, or None without a JDK (then a killed client can break the server)."""
+    javac, jar = shutil.which("javac"), shutil.which("jar")
+    if javac is None or jar is None:
+        return None
+    source = root / "llap-stub" / "org" / "apache" / "hadoop" / "hive" / "llap" / "security"
+    source.mkdir(parents=True)
+    (source / "LlapSigner.java").write_text(LLAP_STUB)
+    classes = root / "llap-stub-classes"
+    subprocess.run(
+        [javac, "-d", str(classes), str(source / "LlapSigner.java")], check=True, timeout=120
+    )
+    subprocess.run(
+        [jar, "cf", str(root / "llap-stub.jar"), "-C", str(classes), "org"], check=True, timeout=60
+    )
+    return root / "llap-stub.jar"
+
+
 def _command(root: Path, port: int) -> list[str]:
     tmp = root / "tmp"
     java_opts = f"-Dderby.system.home={root / 'derby'} -Djava.io.tmpdir={tmp}"
@@ -68,6 +106,9 @@ def _command(root: Path, port: int) -> list[str]:
         ),
     }
     command = [str(_spark_submit()), "--master", "local[2]", "--driver-memory", "2g"]
+    stub = _llap_stub(root)
+    if stub is not None:
+        command += ["--driver-class-path", str(stub)]
     for key, value in conf.items():
         command += ["--conf", f"{key}={value}"]
     command += ["--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"]
@@ -89,7 +130,8 @@ def spark_server() -> Iterator[SparkServer]:
     """A Spark Thrift server for the duration of the block (or the one the environment names)."""
     given = os.environ.get("ETL_SESSION_TEST_SPARK_PORT")
     if given:
-        yield SparkServer(os.environ.get("ETL_SESSION_TEST_SPARK_HOST", "127.0.0.1"), int(given), None)
+        host = os.environ.get("ETL_SESSION_TEST_SPARK_HOST", "127.0.0.1")
+        yield SparkServer(host, int(given), None)
         return
     root = Path(tempfile.mkdtemp(prefix="etl-spark-"))
     (root / "tmp").mkdir()

@@ -1,0 +1,184 @@
+"""Period loads and sessions on a real Spark Thrift server (see conftest.py).
+
+Spark's default tables are parquet in a Hive metastore: no UPDATE or DELETE, and a STATIC
+partition overwrite mode (the server's default here) that would wipe a whole table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import time
+
+from conftest import SparkProject
+
+MAY_1_2 = "[2023-05-01, 2023-05-02]"  # [2023-05-01T00:00Z, 2023-05-03T00:00Z)
+
+EVENTS = [
+    (1, "2023-05-01 00:00:00", 10.0),  # the period's first instant: in
+    (2, "2023-05-01 23:59:59", 20.0),
+    (3, "2023-05-02 12:00:00", 30.0),
+    (4, "2023-05-03 00:00:00", 40.0),  # the period's end: out
+    (5, "2023-04-30 23:59:59.999999", 50.0),  # just before: out
+    (6, "2023-05-20 08:00:00", 60.0),  # same month (daily_amounts' partition), other period
+]
+
+
+def _facts(project: SparkProject) -> list[tuple[int, int, float, str]]:
+    return [
+        (int(r[0]), int(r[1]), float(r[2]), str(r[3]))
+        for r in project.query(
+            f"select session_id, event_id, amount, cast(event_date as string)"
+            f" from {project.schema}.fct_events order by event_id"
+        )
+    ]
+
+
+def _days(project: SparkProject) -> list[tuple[int, str, int, float]]:
+    return [
+        (int(r[0]), str(r[1]), int(r[2]), float(r[3]))
+        for r in project.query(
+            f"select session_id, cast(day as string), events, amount"
+            f" from {project.schema}.daily_amounts order by day"
+        )
+    ]
+
+
+def test_load_reload_vanished_rows_and_boundaries(project: SparkProject) -> None:
+    project.set_events(EVENTS)
+    # Loads of other periods first: April 30 and May 20 (the same month partition of
+    # daily_amounts as the period below), which every later load must keep.
+    first = project.etl_run("--period", "2023-04-30")
+    assert first.returncode == 0, first.output
+    other = project.etl_run("--period", "2023-05-20")
+    assert other.returncode == 0, other.output
+
+    load = project.etl_run("--period", MAY_1_2)
+    assert load.returncode == 0, load.output
+    sessions = project.sessions()
+    assert [(s["session_id"], s["status"], s["closed_by"]) for s in sessions] == [
+        (1, "success", "hook"),
+        (2, "success", "hook"),
+        (3, "success", "hook"),
+    ]
+    assert sessions[2]["period_start"] == dt.datetime(2023, 5, 1)
+    assert sessions[2]["period_end"] == dt.datetime(2023, 5, 3)
+    assert sessions[2]["liveness"] == "heartbeat"
+    assert _facts(project) == [
+        (3, 1, 10.0, "2023-05-01"),
+        (3, 2, 20.0, "2023-05-01"),
+        (3, 3, 30.0, "2023-05-02"),
+        (1, 5, 50.0, "2023-04-30"),
+        (2, 6, 60.0, "2023-05-20"),
+    ]
+    assert _days(project) == [
+        (1, "2023-04-30", 1, 50.0),
+        (3, "2023-05-01", 2, 30.0),
+        (3, "2023-05-02", 1, 30.0),
+        (2, "2023-05-20", 1, 60.0),
+    ]
+
+    # The source changes: event 1 corrected, event 3 (the only one of May 2) gone, event 7 new.
+    project.set_events(
+        [(1, "2023-05-01 00:00:00", 11.0), (2, "2023-05-01 23:59:59", 20.0)]
+        + [(7, "2023-05-01 06:00:00", 70.0)]
+        + [e for e in EVENTS if e[0] in (4, 5, 6)]
+    )
+    reload = project.etl_run("--period", MAY_1_2)
+    assert reload.returncode == 0, reload.output
+    assert _facts(project) == [
+        (4, 1, 11.0, "2023-05-01"),
+        (4, 2, 20.0, "2023-05-01"),
+        (1, 5, 50.0, "2023-04-30"),
+        (2, 6, 60.0, "2023-05-20"),
+        (4, 7, 70.0, "2023-05-01"),
+    ]
+    assert project.query(f"show partitions {project.schema}.fct_events") == [
+        ("event_date=2023-04-30",),
+        ("event_date=2023-05-01",),
+        ("event_date=2023-05-20",),
+    ]
+    assert _days(project) == [
+        (1, "2023-04-30", 1, 50.0),
+        (4, "2023-05-01", 3, 101.0),
+        (2, "2023-05-20", 1, 60.0),
+    ]
+
+    # Every source row of the period vanishes: the period is cleared, the others stay.
+    project.set_events([e for e in EVENTS if e[0] in (4, 5, 6)])
+    cleared = project.etl_run("--period", MAY_1_2)
+    assert cleared.returncode == 0, cleared.output
+    assert [row[1] for row in _facts(project)] == [5, 6]
+    assert _days(project) == [(1, "2023-04-30", 1, 50.0), (2, "2023-05-20", 1, 60.0)]
+
+
+def test_failing_model_ends_the_session_as_error(project: SparkProject) -> None:
+    project.set_events(EVENTS)
+    failed = project.etl_run("--period", MAY_1_2, "--vars", "{with_failure: true}")
+    assert failed.returncode == 1, failed.output
+    (session,) = project.sessions()
+    assert session["status"] == "error"
+    assert session["closed_by"] == "hook"
+    assert "model.etl_spark.broken" in session["message"]
+    # The models that did not fail loaded their period, stamped with the session.
+    assert [row[:2] for row in _facts(project)] == [(1, 1), (1, 2), (1, 3)]
+    results = project.query(
+        f"select node_id, status from {project.schema}.etl_session_results"
+        " where resource_type = 'model' order by node_id"
+    )
+    assert ("model.etl_spark.broken", "error") in results
+    assert ("model.etl_spark.fct_events", "success") in results
+
+    # etl-session cleanup cannot delete from parquet: one line that says why; nothing changes.
+    cleanup = project.etl_session("cleanup", "1", "--yes")
+    assert cleanup.returncode == 1, cleanup.output
+    assert "cannot delete session 1's rows from" in cleanup.output
+    assert "parquet" in cleanup.output
+    assert [row[:2] for row in _facts(project)] == [(1, 1), (1, 2), (1, 3)]
+
+
+def test_sigkill_then_the_next_load(project: SparkProject) -> None:
+    project.set_events(EVENTS)
+    victim = project.spawn("--period", MAY_1_2, name="victim")
+    try:
+        project.wait_for(
+            lambda: any(s["status"] == "running" for s in _sessions_or_none(project)),
+            timeout=180,
+            what="the victim's session to open",
+        )
+        time.sleep(2)  # mid-load
+    finally:
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+    (killed,) = project.sessions()
+    assert killed["status"] == "running"
+
+    # While its last heartbeat is fresh, the dead load still counts as alive: refused, exit 2.
+    refused = project.etl_run("--period", "2023-05-20")
+    listed = project.etl_session("list", "--json")
+    assert listed.returncode == 0, listed.output
+    # Then (timeout 15 s in the test project) it is found dead, closed as abandoned, and the
+    # next load runs.
+    time.sleep(16)
+    shown = project.etl_session("show", str(killed["session_id"]), "--json")
+    assert shown.returncode == 0, shown.output
+    after = project.etl_run("--period", MAY_1_2)
+    assert after.returncode == 0, after.output
+    sessions = project.sessions()
+    assert sessions[0]["status"] == "error"
+    assert sessions[0]["closed_by"] == "abandoned"
+    assert sessions[-1]["status"] == "success"
+    assert [row[1] for row in _facts(project)] == [1, 2, 3]
+    assert {row[0] for row in _facts(project)} == {sessions[-1]["session_id"]}
+    if refused.returncode == 2:
+        assert "another load of etl_spark on spark is running" in refused.output
+    else:  # the heartbeats of a killed process can only be late, never early
+        raise AssertionError(f"a load ran while the killed one was not yet timed out: {refused}")
+
+
+def _sessions_or_none(project: SparkProject) -> list[dict[str, object]]:
+    try:
+        return project.sessions()
+    except Exception:  # the sessions view does not exist yet
+        return []
