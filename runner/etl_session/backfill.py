@@ -310,7 +310,7 @@ def _coverage(
             "cannot tell which periods are missing: dbt could not read the coverage: "
             + (invocation.error or "is the warehouse reachable? dbt's log file has the details")
         )
-    coverage = cov.from_announcement(answer, until=until)
+    coverage = cov.from_announcement(answer, until=until, timezone=timezone)
     models = {
         str(node["unique_id"])
         for node in selected

@@ -81,6 +81,7 @@ def coverage_command(
     try:
         if utc and zone not in (None, "UTC"):
             raise UsageError(f"--utc and --timezone {zone} contradict each other: give one")
+        stated = default_timezone(None, _project_timezone(project_dir))
         shown = "UTC" if utc else default_timezone(zone, _project_timezone(project_dir))
         first = _day(since, "--since")
         last = _day(until, "--until")
@@ -96,6 +97,7 @@ def coverage_command(
             profiles_dir=profiles_dir,
             target=target,
             vars=vars_,
+            timezone=stated,
         )
         chosen = cov.models_matching(found, models)
     except EtlSessionError as exc:

@@ -165,3 +165,19 @@ def test_bad_backfill_input_is_one_line_and_touches_nothing(
     assert run.stderr.startswith("Error: ") and message in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
     assert not duckdb_warehouse.table_exists("analytics", "etl_sessions")
+
+
+def test_missing_counts_from_the_models_beginning(duckdb_warehouse: Warehouse) -> None:
+    wh = duckdb_warehouse
+    wh.insert_events(EVENTS)
+    begin = "{fct_events_begin: '2023-01-01'}"
+    assert load(wh, "--period", "2023-03", "--vars", begin).returncode == 0
+
+    run = load(wh, "--until", "2023-04-01", "--split", "month", "--vars", begin, "--json")
+
+    assert run.returncode == 0, run.output
+    assert chunks(run) == [
+        ("2023-01-01", "2023-02-01", "success"),
+        ("2023-02-01", "2023-03-01", "success"),
+    ]
+    assert [row[0] for row in facts(wh)] == [1, 2, 3, 4, 5]

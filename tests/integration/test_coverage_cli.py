@@ -36,8 +36,11 @@ def etl_session(wh: Warehouse, *args: str) -> DbtRun:
 
 @pytest.fixture
 def loaded(duckdb_warehouse: Warehouse) -> Warehouse:
+    return load_three_months(duckdb_warehouse)
+
+
+def load_three_months(wh: Warehouse) -> Warehouse:
     """January loaded, February failed, March loaded; April not yet."""
-    wh = duckdb_warehouse
     wh.insert_events(EVENTS)
     for month, extra in (("2023-01", ()), ("2023-02", ("--vars", FAIL)), ("2023-03", ())):
         run = wh.etl_run("--period", month, "-s", "fct_events", "-q", *extra)
@@ -183,3 +186,23 @@ def test_the_html_page_renders_the_same_calendar_in_a_real_browser(
     }
     # 62 loaded, 28 failed and 14 missing cells of 14x14 pixels, plus one legend swatch each.
     assert near["loaded"] > near["failed"] > near["missing"] > 14 * 14 * 10, near
+
+
+def test_the_package_model_gives_bi_tools_the_same_stretches(warehouse: Warehouse) -> None:
+    loaded = load_three_months(warehouse)
+    built = loaded.etl_run("--period", "2023-04-20", "-s", "etl_session_coverage", "-q")
+    assert built.returncode == 0, built.output
+
+    rows = loaded.query(
+        "select cast(period_start as date), cast(period_end as date), state, session_id,"
+        " live_session_id from analytics.etl_session_coverage"
+        " where node_id = 'model.etl_it.fct_events' order by period_start"
+    )
+
+    assert [(str(a), str(b), state, s, live) for a, b, state, s, live in rows[:3]] == [
+        ("2023-01-01", "2023-02-01", "loaded", 1, 1),
+        ("2023-02-01", "2023-03-01", "failed", 2, None),
+        ("2023-03-01", "2023-04-01", "loaded", 3, 3),
+    ]
+    [(start, _, state, session, live)] = rows[3:]  # from April up to now: missing
+    assert (str(start), state, session, live) == ("2023-04-01", "missing", None, None)
