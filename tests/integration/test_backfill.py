@@ -8,11 +8,12 @@ January and a good March was skipped forever by the old "continue after the larg
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from warehouse import Warehouse
+from warehouse import INTEGRATION_PROJECT, Warehouse, copy_project, install_packages
 
 pytestmark = pytest.mark.integration
 
@@ -43,6 +44,7 @@ def load(wh: Warehouse, *args: str) -> Any:
 
 
 def chunks(run: Any) -> list[tuple[str, str, str]]:
+    assert run.stdout.startswith("{"), run.output
     payload = json.loads(run.stdout)
     return [(c["period_start"][:10], c["period_end"][:10], c["status"]) for c in payload["chunks"]]
 
@@ -181,3 +183,33 @@ def test_missing_counts_from_the_models_beginning(duckdb_warehouse: Warehouse) -
         ("2023-02-01", "2023-03-01", "success"),
     ]
     assert [row[0] for row in facts(wh)] == [1, 2, 3, 4, 5]
+
+
+EPHEMERAL = """{{ config(materialized='ephemeral') }}
+select e.id, e.occurred_at, e.amount from {{ etl_session.period_source('raw', 'events') }} as e
+"""
+DAILY = """{{ config(materialized='etl_period', etl_period_column='occurred_at') }}
+select {{ etl_session.session_id() }} as session_id, id, occurred_at, amount
+from {{ ref('eph_events') }}
+"""
+
+
+def test_every_chunk_reads_its_own_period_through_an_ephemeral_model(
+    duckdb_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # The chunks share one parsed manifest; a compiled ephemeral CTE must not carry one
+    # chunk's period into the next.
+    project = copy_project(INTEGRATION_PROJECT, tmp_path / "eph")
+    (project / "models" / "eph_events.sql").write_text(EPHEMERAL)
+    (project / "models" / "daily_eph.sql").write_text(DAILY)
+    install_packages(project, duckdb_warehouse.env())
+    wh = Warehouse("duckdb", duckdb_warehouse.workdir, None, project_dir=project)
+    wh.insert_events([(i, f"2023-05-0{i} 12:00:00", float(i)) for i in range(1, 5)])
+
+    run = wh.etl_run("--period", "[2023-05-01, 2023-05-04]", "--split", "day", "-s", "daily_eph",
+                     "-q", "--json")  # fmt: skip
+
+    assert run.returncode == 0, run.output
+    assert [c[2] for c in chunks(run)] == ["success"] * 4
+    rows = wh.query("select id, session_id from analytics.daily_eph order by id")
+    assert rows == [(1, 1), (2, 2), (3, 3), (4, 4)]
