@@ -8,6 +8,9 @@ January and a good March was skipped forever by the old "continue after the larg
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -213,3 +216,43 @@ def test_every_chunk_reads_its_own_period_through_an_ephemeral_model(
     assert [c[2] for c in chunks(run)] == ["success"] * 4
     rows = wh.query("select id, session_id from analytics.daily_eph order by id")
     assert rows == [(1, 1), (2, 2), (3, 3), (4, 4)]
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_pipe_gets_plain_lines(
+    duckdb_warehouse: Warehouse,
+) -> None:
+    wh = duckdb_warehouse
+    wh.insert_events(EVENTS)
+    args = ["--period", "[2023-01-01, 2023-03-31]", "--split", "month", "-s", "fct_events"]
+    master, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [*wh.etl_run_command(*args)], cwd=wh.workdir, env=wh.env(),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal, text=True,
+        )  # fmt: skip
+        os.close(terminal)
+        screen = b""
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            screen += data
+        stdout, _ = proc.communicate(timeout=600)
+    finally:
+        os.close(master)
+
+    assert proc.returncode == 0, stdout + screen.decode(errors="replace")
+    shown = screen.decode(errors="replace")
+    assert "loading 3 chunks" in shown and "3/3" in shown
+    assert "START" not in stdout + shown  # no dbt log lines under the bar
+    assert stdout.startswith("backfill success · 3 chunks · 2023-01-01T00:00:00Z")
+
+    plain = wh.etl_run(*args, "--reload", "-q")
+    assert plain.returncode == 0, plain.output
+    lines = plain.stdout.splitlines()
+    assert [line[:18] for line in lines[:3]] == [f"chunk {n} · session " for n in (1, 2, 3)]
+    assert lines[3].startswith("backfill success · 3 chunks")
+    assert "loading 3 chunks" not in plain.output
