@@ -7,6 +7,7 @@ import math
 import os
 import signal
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -44,8 +45,38 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
     "--period",
     metavar="PERIOD",
     help='The loading period: "[2023-05-01, 2023-05-31]", 2023-05, 2023-Q2, 2023-W18, '
-    "A/B, A/P1M, today, last-7-days ... Default: from the end of the last successful "
-    "session up to the start of today.",
+    "A/B, A/P1M, today, last-7-days ... Default: what is missing (see --missing).",
+)
+@click.option(
+    "--split",
+    metavar="UNIT",
+    help="Load the period as consecutive chunks, one session each: day, week, month (cut at "
+    "local calendar boundaries) or an ISO 8601 duration (P3D, PT6H). A rerun skips the chunks "
+    "already loaded.",
+)
+@click.option(
+    "--missing",
+    is_flag=True,
+    help="Load exactly the missing and failed periods of the selected period models (since "
+    "their etl_period_begin, else their first load) up to the start of today. The default "
+    "without --period.",
+)
+@click.option(
+    "--until",
+    metavar="WHEN",
+    help="With --missing: load up to the start of WHEN (a date or date-time) instead of today.",
+)
+@click.option(
+    "--lookback",
+    metavar="N<h|d|w|m>",
+    help="With --missing: also reload the last N hours/days/weeks/months before the newest "
+    "loaded end, for rows that arrive late.",
+)
+@click.option(
+    "--keep-going", is_flag=True, help="Go on with the next chunk when one fails (exit code 1)."
+)
+@click.option(
+    "--reload", is_flag=True, help="With --split: load chunks that are already loaded again."
 )
 @click.option(
     "--timezone",
@@ -128,6 +159,12 @@ def cli(
     as_json: bool,
     quiet: bool,
     dbt_args: tuple[str, ...],
+    split: str | None = None,
+    missing: bool = False,
+    until: str | None = None,
+    lookback: str | None = None,
+    keep_going: bool = False,
+    reload: bool = False,
 ) -> None:
     """Load one period with dbt and record it as an ETL session."""
     options = RunOptions(
@@ -149,6 +186,9 @@ def cli(
         wait=wait,
         logs_to_stderr=as_json,
     )
+    if period is None or any((split, missing, until, lookback, keep_going, reload)):
+        _backfill(options, split, missing, until, lookback, keep_going, reload, as_json)
+        return
     try:
         result = run_with(options)
     except EtlSessionError as exc:
@@ -157,6 +197,83 @@ def cli(
         raise NothingRan(str(exc)) from None
     _report(result, as_json)
     sys.exit(result.exit_code)
+
+
+def _backfill(
+    options: RunOptions,
+    split: str | None,
+    missing: bool,
+    until: str | None,
+    lookback: str | None,
+    keep_going: bool,
+    reload: bool,
+    as_json: bool,
+) -> None:
+    from etl_session.backfill import Chunk, Plan, backfill
+
+    bar: Any = None
+    fancy = not as_json and not options.dry_run and _terminal()
+
+    def planned(plan: Plan) -> None:
+        nonlocal bar
+        if fancy and len(plan.chunks) > 1:
+            bar = click.progressbar(
+                length=len(plan.chunks),
+                label=f"loading {len(plan.chunks)} chunks",
+                show_eta=True,
+                show_pos=True,
+                file=sys.stderr,
+            )
+            bar.__enter__()
+
+    def finished(index: int, chunk: Chunk) -> None:
+        line = f"chunk {index + 1} · " + (chunk.result.summary() if chunk.result else chunk.status)
+        if bar is not None:
+            bar.update(1)
+            if chunk.status != "success":
+                click.echo("\n" + line, err=True)
+        else:
+            click.echo(line, err=as_json)
+
+    quiet = replace(options, quiet=True) if fancy else options
+    try:
+        try:
+            result = backfill(
+                quiet,
+                split=split,
+                missing=missing,
+                until=until,
+                lookback=lookback,
+                keep_going=keep_going,
+                reload=reload,
+                on_plan=planned,
+                on_chunk=finished,
+            )
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+    except EtlSessionError as exc:
+        if as_json:
+            _print_json({"status": "error", "exit_code": exc.exit_code, "message": str(exc)})
+        raise NothingRan(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("etl-run: interrupted", err=True)
+        sys.exit(130)
+    if as_json:
+        _print_json(result.as_dict())
+    elif result.status in {"up-to-date", "dry-run"}:
+        click.echo(result.message)
+        for chunk in result.chunks:
+            click.echo(f"  {chunk.status:8} {chunk.period}")
+    else:
+        click.echo(result.summary())
+    if result.exit_code != 0 and not as_json:
+        click.echo(f"  {result.message}", err=True)
+    sys.exit(result.exit_code)
+
+
+def _terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 def _print_json(payload: dict[str, Any]) -> None:

@@ -243,8 +243,11 @@ def paint(
     return ModelCoverage(unique_id, name or unique_id, begin, tuple(segments))
 
 
-def from_announcement(answer: Mapping[str, Any], *, until: datetime) -> Coverage:
-    """Coverage from what the `etl_session.coverage` operation announced."""
+def from_announcement(
+    answer: Mapping[str, Any], *, until: datetime, timezone: str = "UTC"
+) -> Coverage:
+    """Coverage from what the `etl_session.coverage` operation announced; a date-only
+    etl_period_begin is a local midnight of `timezone` (the zone periods are stated in)."""
     loads = [
         Load(
             session_id=int(row[0]),
@@ -261,7 +264,7 @@ def from_announcement(answer: Mapping[str, Any], *, until: datetime) -> Coverage
         outcomes.setdefault(int(session_id), {})[str(node_id)] = str(status)
     models = []
     for model in sorted(answer.get("models") or (), key=lambda m: str(m["unique_id"])):
-        begin = _begin(model.get("begin"), str(model["unique_id"]))
+        begin = _begin(model.get("begin"), str(model["unique_id"]), timezone)
         models.append(
             paint(
                 str(model["unique_id"]),
@@ -282,11 +285,11 @@ def from_announcement(answer: Mapping[str, Any], *, until: datetime) -> Coverage
     )
 
 
-def _begin(value: Any, model: str) -> datetime | None:
+def _begin(value: Any, model: str, timezone: str) -> datetime | None:
     if value in (None, ""):
         return None
     try:
-        return resolve_period(str(value)).start
+        return resolve_period(str(value), timezone=timezone).start
     except PeriodError as exc:
         raise UsageError(f"{model}: etl_period_begin {value!r} is not a date: {exc}") from None
 
@@ -370,16 +373,17 @@ def read(
     profiles_dir: str | os.PathLike[str] | None = None,
     target: str | None = None,
     vars: str | None = None,
+    timezone: str = "UTC",
 ) -> Coverage:
     """Coverage of every period model of the project for `source` (default: the project name)
-    on the target, up to `until`."""
+    on the target, up to `until`; `timezone` is the zone periods are stated in."""
     from etl_session import operator
 
     warehouse = operator._warehouse(project_dir, profiles_dir, target, vars)
     answer = operator._ask(
         warehouse, "coverage", {"source": source}, event="coverage", what="read the coverage"
     )
-    return from_announcement(answer, until=until)
+    return from_announcement(answer, until=until, timezone=timezone)
 
 
 def models_matching(coverage: Coverage, patterns: Sequence[str]) -> tuple[ModelCoverage, ...]:

@@ -619,4 +619,7 @@ def _describe(delta: timedelta) -> str:
 
 
 def main() -> None:
+    from etl_session.coverage_cli import coverage_command
+
+    cli.add_command(coverage_command)
     cli(prog_name="etl-session")

@@ -376,52 +376,16 @@ def _instant(text: object) -> datetime:
 
 
 def _default_period(options: RunOptions, project: DbtProject, timezone: str) -> Period | str:
-    """Where the next load continues: a Period, or why there is nothing to load.
+    """Where a load without a period goes: the earliest missing or failed stretch of the
+    selected period models up to the start of today (see etl_session.backfill, which loads
+    every stretch), or why there is nothing to load."""
+    from etl_session.backfill import CoverageUnavailable, plan_missing
 
-    The start is the earliest "end of the last successful load" over the selected period
-    models (per node, from the per-node results of successful sessions), so a partial load
-    (`-s one_model`) never makes the other models skip its period; without period models in
-    the selection, the end of the last successful session. The end is the start of today.
-    """
-    today = resolve_period("today", timezone=timezone, now=options.now).start
-    source = options.source or project.name
-    period_models = sorted(
-        str(node["unique_id"])
-        for node in _selected_nodes(options, project)
-        if _is_period_model(node) and node.get("unique_id")
-    )
-    found = _operation(
-        options, project, "last_session_end", {"source": source, "nodes": period_models}
-    )
-    if found.terminated:
-        raise Terminated()
-    if not found.success:
-        raise _NothingRan(found.error or "dbt could not look up the last session")
-    answer = found.announced("last_session_end") or {}
-    first_period = 'give the first period, e.g. etl-run --period "[2023-05-01, 2023-05-31]"'
-    if period_models:
-        announced = answer.get("nodes")
-        ends: Mapping[str, Any] = announced if isinstance(announced, Mapping) else {}
-        loaded = {node: _instant(ends[node]) for node in period_models if ends.get(node)}
-        never = [node for node in period_models if node not in loaded]
-        if not loaded:
-            raise UsageError(f"no earlier successful session for {source}: {first_period}")
-        if never:
-            more = f" (and {len(never) - 1} more)" if len(never) > 1 else ""
-            raise UsageError(
-                f"{never[0]}{more} has no successful load of {source} yet, so the period to "
-                f"continue from is unknown: load its first period with --period "
-                f"(e.g. -s {never[0].rsplit('.', 1)[-1]}), or --exclude it"
-            )
-        start = min(loaded.values())
-    else:
-        last_end = answer.get("period_end")
-        if not last_end:
-            raise UsageError(f"no earlier successful session for {source}: {first_period}")
-        start = _instant(last_end)
-    if start >= today:
-        return f"data is up to date: the last successful session ended at {_iso(start)}"
-    return Period(start, today)
+    try:
+        plan = plan_missing(options, project, timezone)
+    except CoverageUnavailable as exc:
+        raise _NothingRan(str(exc)) from None
+    return plan.chunks[0] if plan.chunks else plan.reason
 
 
 def _iso(instant: datetime) -> str:

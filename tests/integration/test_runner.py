@@ -180,15 +180,16 @@ def test_without_a_period_it_continues_from_the_last_success(warehouse: Warehous
     run = warehouse.etl_run("--json")
 
     assert run.returncode == 0, run.output
-    payload = json.loads(run.stdout)
-    assert payload["period_start"] == "2023-06-01T00:00:00Z"
-    assert payload["period_end"].endswith("T00:00:00Z")  # the start of today, UTC
+    [chunk] = json.loads(run.stdout)["chunks"]
+    assert chunk["period_start"] == "2023-06-01T00:00:00Z"
+    assert chunk["period_end"].endswith("T00:00:00Z")  # the start of today, UTC
+    assert chunk["status"] == "success"
     assert fact_ids(warehouse) == [2, 3, 4]
 
     again = warehouse.etl_run()
 
     assert again.returncode == 0, again.output
-    assert again.stdout.startswith("data is up to date: the last successful session ended at ")
+    assert again.stdout.startswith("data is up to date: loaded up to ")
     assert len(session_rows(warehouse)) == 2
 
 

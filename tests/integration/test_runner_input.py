@@ -150,16 +150,16 @@ def test_a_partial_load_does_not_move_the_default_period_of_the_models_it_left_o
     dry = wh.etl_run("--dry-run", "--json")
 
     assert dry.returncode == 0, dry.output
-    assert json.loads(dry.stdout)["period_start"] == "2023-06-01T00:00:00Z"  # not July
+    [chunk] = json.loads(dry.stdout)["chunks"]
+    assert chunk["period_start"] == "2023-06-01T00:00:00Z"  # not July
     text = wh.etl_run("--dry-run")
     assert text.returncode == 0, text.output
-    assert text.stdout.startswith("would run dbt build ")
-    assert " for 2023-06-01T00:00:00Z → " in text.stdout
+    assert text.stdout.startswith("would load 1 chunk\n  planned  2023-06-01T00:00:00Z → ")
 
     run = wh.etl_run("--json")
 
     assert run.returncode == 0, run.output
-    assert json.loads(run.stdout)["period_start"] == "2023-06-01T00:00:00Z"
+    assert json.loads(run.stdout)["chunks"][0]["period_start"] == "2023-06-01T00:00:00Z"
     copy_ids = [row[0] for row in wh.query("select id from analytics.fct_events_copy order by id")]
     assert copy_ids == [1, 2, 3, 4]  # June reached the model the partial load left out
     [*_, (_, status, _, _, _)] = sessions(wh)
@@ -187,7 +187,7 @@ def test_a_period_model_never_loaded_stops_the_default_period(
         run,
         "model.etl_it.fct_events_copy has no successful load of etl_it yet, so the period to "
         "continue from is unknown: load its first period with --period (e.g. -s "
-        "fct_events_copy), or --exclude it",
+        "fct_events_copy), set its etl_period_begin, or --exclude it",
     )
     assert len(sessions(wh)) == 1
     assert grown.etl_run("--exclude", "fct_events_copy", "--dry-run").returncode == 0
@@ -200,8 +200,8 @@ def test_dry_run_without_a_period_says_when_the_warehouse_is_unreachable(
 
     assert run.returncode == 2, run.output
     assert "Traceback" not in run.output
-    [line] = [line for line in run.stderr.splitlines() if line.startswith("  ")]
-    assert line.startswith("  cannot tell which period the load would start at: ")
+    [line] = run.stderr.splitlines()
+    assert line.startswith("Error: cannot tell which periods are missing: ")
 
 
 def test_the_session_records_the_zone_the_period_was_resolved_in(warehouse: Warehouse) -> None:
