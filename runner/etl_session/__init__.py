@@ -5,6 +5,7 @@ Importing this package is cheap: it never imports dbt (the CLI's ``--help`` depe
 
 from __future__ import annotations
 
+from etl_session.backfill import BackfillResult, run_backfill
 from etl_session.errors import EtlSessionError, PeriodError, UsageError
 from etl_session.period import Period, resolve_period
 from etl_session.results import NodeResult
@@ -20,6 +21,7 @@ from etl_session.shared import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "BackfillResult",
     "ETLSession",
     "EtlSessionError",
     "NodeResult",
@@ -34,4 +36,5 @@ __all__ = [
     "open_session",
     "resolve_period",
     "run",
+    "run_backfill",
 ]

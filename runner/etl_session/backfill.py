@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -117,6 +117,33 @@ class Plan:
     skipped: tuple[Period, ...] = ()
     #: Why there is nothing to load, when there is nothing.
     reason: str = ""
+
+
+def run_backfill(
+    period: str | None = None,
+    *,
+    split: str | None = None,
+    missing: bool = False,
+    until: str | None = None,
+    lookback: str | None = None,
+    keep_going: bool = False,
+    reload: bool = False,
+    **kwargs: Any,
+) -> BackfillResult:
+    """`etl-run --split/--missing` from Python: `run()`'s options as keyword arguments, plus the
+    backfill's. Raises UsageError (before anything runs) for bad input."""
+    unknown = sorted(set(kwargs) - {f.name for f in fields(RunOptions)})
+    if unknown:
+        raise UsageError(f"run_backfill() got an unknown option {unknown[0]!r}")
+    return backfill(
+        RunOptions(period=period, **kwargs),
+        split=split,
+        missing=missing,
+        until=until,
+        lookback=lookback,
+        keep_going=keep_going,
+        reload=reload,
+    )
 
 
 def backfill(
@@ -363,6 +390,7 @@ __all__ = [
     "Plan",
     "backfill",
     "plan_missing",
+    "run_backfill",
 ]
 
 # Exit codes a backfill returns, for the CLI's epilog.
