@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -175,6 +176,7 @@ def spark_server() -> Iterator[SparkServer]:
 
 
 if __name__ == "__main__":  # a server for manual work: python tests/spark/spark_server.py
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the server on kill too
     with spark_server() as server:
         print(f"listening on {server.host}:{server.port} ({server.root})", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

@@ -49,8 +49,14 @@ def test_load_reload_vanished_rows_and_boundaries(project: SparkProject) -> None
     project.set_events(EVENTS)
     # Loads of other periods first: April 30 and May 20 (the same month partition of
     # daily_amounts as the period below), which every later load must keep.
-    first = project.etl_run("--period", "2023-04-30")
+    first = project.etl_run("--period", "2023-04-30", "--vars", "{etl_session_reporting: true}")
     assert first.returncode == 0, first.output
+    # The package's history view and its data tests (unique ids, accepted statuses) on Spark.
+    assert "PASS unique_etl_session_history_session_id" in first.output, first.output
+    assert project.query(
+        f"select session_id, status, period_start, period_end, duration_seconds >= 0"
+        f" from {project.schema}.etl_session_history"
+    ) == [(1, "success", dt.datetime(2023, 4, 30), dt.datetime(2023, 5, 1), True)]
     other = project.etl_run("--period", "2023-05-20")
     assert other.returncode == 0, other.output
 
