@@ -16,9 +16,8 @@ a time (see the README), so chunks of one project cannot run side by side.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
@@ -187,8 +186,7 @@ def backfill(
             tuple(sorted(done + planned, key=lambda c: c.period.start)),
             time.monotonic() - started,
         )
-    with _parsed_once(options, project, len(plan.chunks)):
-        chunks, exit_code = _run_chunks(options, plan, keep_going, on_chunk)
+    chunks, exit_code = _run_chunks(options, plan, keep_going, on_chunk)
     failed = [c for c in chunks if c.status == "error"]
     message = (
         f"{len(failed)} of {len(chunks)} chunks failed; the first: {failed[0].result.message}"
@@ -202,23 +200,6 @@ def backfill(
         tuple(sorted(done + chunks, key=lambda c: c.period.start)),
         time.monotonic() - started,
     )
-
-
-@contextlib.contextmanager
-def _parsed_once(options: RunOptions, project: DbtProject, chunks: int) -> Iterator[None]:
-    """Parse the project once for all chunks (each chunk's dbt run gets a copy): the period
-    reaches dbt through the environment at run time, so every chunk has the same manifest."""
-    from etl_session import dbt_invoke
-
-    if chunks < 2 or project.needs_deps():
-        yield
-        return
-    manifest = dbt_invoke.parse(_warehouse(options, project).flags())
-    if manifest is None:
-        yield
-        return
-    with dbt_invoke.reusing(manifest):
-        yield
 
 
 def _run_chunks(

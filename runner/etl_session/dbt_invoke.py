@@ -7,8 +7,6 @@ dbt's result objects into our own frozen values at this single boundary.
 from __future__ import annotations
 
 import contextlib
-import contextvars
-import copy
 import json
 import os
 import sys
@@ -294,8 +292,7 @@ def invoke(
                         every=float(every) if isinstance(every, (int, float)) else None,
                     )
 
-    runner = dbtRunner(manifest=_parsed_copy(), callbacks=[listen])
-
+    runner = dbtRunner(callbacks=[listen])
     redirect = (
         contextlib.redirect_stdout(sys.stderr) if stdout_to_stderr else contextlib.nullcontext()
     )
@@ -313,43 +310,6 @@ def invoke(
         compile_error=_is_compile_error(exception),
         announcements=tuple(announcements),
     )
-
-
-#: A manifest parsed once for many invocations of the same project, flags and vars (a backfill's
-#: chunks): dbt then skips parsing, a third of a small load's fixed cost.
-_PARSED: contextvars.ContextVar[Any] = contextvars.ContextVar("etl_session_parsed", default=None)
-
-
-def parse(args: Sequence[str]) -> Any:
-    """`dbt parse <args>`: the project's manifest, or None when it cannot be parsed (the next
-    invocation then parses, and reports, by itself)."""
-    from dbt.cli.main import dbtRunner
-
-    _hide_stack_traces_from_console()
-    outcome = dbtRunner().invoke(["--log-level", "none", "parse", *args])
-    return outcome.result if outcome.success else None
-
-
-def _parsed_copy() -> Any:
-    """A fresh copy of the reused manifest (a run writes compiled SQL and injected CTEs into
-    its nodes), or None: then dbt parses as usual."""
-    parsed = _PARSED.get()
-    if parsed is None:
-        return None
-    try:
-        return copy.deepcopy(parsed)
-    except Exception:  # a manifest that cannot be copied is parsed again, never a failure
-        return None
-
-
-@contextlib.contextmanager
-def reusing(manifest: Any) -> Iterator[None]:
-    """Within the block, `invoke` runs dbt on a copy of `manifest` instead of parsing."""
-    token = _PARSED.set(manifest)
-    try:
-        yield
-    finally:
-        _PARSED.reset(token)
 
 
 def list_nodes(args: Sequence[str]) -> list[Mapping[str, Any]] | Invocation:

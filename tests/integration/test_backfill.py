@@ -200,8 +200,8 @@ from {{ ref('eph_events') }}
 def test_every_chunk_reads_its_own_period_through_an_ephemeral_model(
     duckdb_warehouse: Warehouse, tmp_path: Path
 ) -> None:
-    # The chunks share one parsed manifest; a compiled ephemeral CTE must not carry one
-    # chunk's period into the next.
+    # All chunks run in one process: a compiled ephemeral CTE must not carry one chunk's period
+    # into the next.
     project = copy_project(INTEGRATION_PROJECT, tmp_path / "eph")
     (project / "models" / "eph_events.sql").write_text(EPHEMERAL)
     (project / "models" / "daily_eph.sql").write_text(DAILY)

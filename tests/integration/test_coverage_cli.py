@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 import struct
 import subprocess
+import tempfile
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -100,7 +103,18 @@ def test_bad_input_is_one_line_exit_2(loaded: Warehouse) -> None:
 
 
 def chromium() -> str:
+    """Debian's Chromium; installed here when missing and this is root on Debian (a fresh
+    machine of this project's kind: `pip install -e ".[test]" && pytest` stays one command)."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        with open(Path(tempfile.gettempdir()) / "etl-session-chromium.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one installer among the xdist workers
+            if not shutil.which("chromium"):
+                for command in (["apt-get", "update", "-qq"],
+                                ["apt-get", "install", "-y", "-qq", "chromium"]):  # fmt: skip
+                    subprocess.run(command, env=env, capture_output=True, timeout=900, check=False)
+        found = shutil.which("chromium")
     if found is None:
         pytest.fail("headless Chromium is needed: apt-get install chromium (.ci/run does)")
     return found

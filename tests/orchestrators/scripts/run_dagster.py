@@ -5,7 +5,6 @@ metadata of each materialization (or of the op's output).
 
 Usage: run_dagster.py PROJECT_DIR"""
 
-
 import json
 import sys
 from typing import Any
