@@ -619,7 +619,10 @@ def _describe(delta: timedelta) -> str:
 
 
 def main() -> None:
-    from etl_session.coverage_cli import coverage_command
-
-    cli.add_command(coverage_command)
     cli(prog_name="etl-session")
+
+
+# Last: coverage_cli imports this package's operator module, not this one.
+from etl_session.coverage_cli import coverage_command  # noqa: E402
+
+cli.add_command(coverage_command)

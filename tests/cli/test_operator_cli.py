@@ -19,7 +19,7 @@ from etl_session import operator as ops
 from etl_session.errors import UsageError
 from etl_session.operator_cli import _period_text, cli
 
-SUBCOMMANDS = ("list", "show", "close", "cleanup", "period")
+SUBCOMMANDS = ("list", "show", "open", "close", "cleanup", "coverage", "period")
 DBT_OPTIONS = ("--project-dir", "--profiles-dir", "--target", "--vars", "--json", "--help")
 
 
