@@ -117,9 +117,10 @@ def _command(root: Path, port: int) -> list[str]:
     hiveconf = {
         "hive.server2.thrift.port": str(port),
         "hive.server2.thrift.bind.host": "127.0.0.1",
+        # Per-session folders go under it; the local ones default to java.io.tmpdir (above). A
+        # fixed hive.downloaded.resources.dir would be shared, and deleted by every session that
+        # closes while another opens ("Couldn't create directory .../resources").
         "hive.exec.scratchdir": str(tmp / "hive"),
-        "hive.exec.local.scratchdir": str(tmp / "hive-local"),
-        "hive.downloaded.resources.dir": str(tmp / "resources"),
     }
     for key, value in hiveconf.items():
         command += ["--hiveconf", f"{key}={value}"]
