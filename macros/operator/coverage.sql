@@ -2,10 +2,9 @@
     {#-
         An operation for etl-session coverage and etl-run's gap finding: announces `coverage`,
         with the project's period models (unique id, name, etl_period_begin), every load of
-        `source` (default: the project name) on the current target, oldest first, as rows
-        [session_id, status, period_start, period_end, started, full_refresh], and how each period
-        model fared in each of them as rows [session_id, node_id, status]. Python paints the
-        timeline (etl_session.coverage). First (when `sweep`) closes the running sessions whose
+        `source` (default: the project name) on the current target, oldest first, and how each
+        period model fared in each of them, each as one text value (see get_coverage_sessions_sql
+        and get_coverage_results_sql). Python paints the timeline (etl_session.coverage). First (when `sweep`) closes the running sessions whose
         owner is gone, so a dead load never shows as running.
     -#}
     {%- set source = source or project_name -%}
@@ -19,21 +18,18 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set table = etl_session._sessions_table() -%}
-    {%- set loads = [] -%}
-    {%- set outcomes = [] -%}
+    {%- set loads = '' -%}
+    {%- set outcomes = '' -%}
     {%- set swept = [] -%}
     {%- if table is not none -%}
         {%- set swept = etl_session._sweep_dead_sessions(table) if sweep else [] -%}
-        {%- for row in etl_session._execute(etl_session.get_coverage_sessions_sql(table, source, target.name)).rows -%}
-            {%- do loads.append([row[0] | int, row[1], etl_session._json_value(row[2]),
-                etl_session._json_value(row[3]), etl_session._json_value(row[4]), row[5] in [true, 'true', 1]]) -%}
-        {%- endfor -%}
+        {%- set found = etl_session._execute(etl_session.get_coverage_sessions_sql(table, source, target.name)) -%}
+        {%- set loads = found.rows[0][0] if found.rows | length and found.rows[0][0] is not none else '' -%}
         {%- set results = etl_session._results_relation() -%}
         {%- if models and adapter.get_relation(results.database, results.schema, results.identifier) -%}
             {%- set node_ids = models | map(attribute='unique_id') | list -%}
-            {%- for row in etl_session._execute(etl_session.get_coverage_results_sql(table, results, source, target.name, node_ids)).rows -%}
-                {%- do outcomes.append([row[0] | int, row[1], row[2]]) -%}
-            {%- endfor -%}
+            {%- set found = etl_session._execute(etl_session.get_coverage_results_sql(table, results, source, target.name, node_ids)) -%}
+            {%- set outcomes = found.rows[0][0] if found.rows | length and found.rows[0][0] is not none else '' -%}
         {%- endif -%}
     {%- endif -%}
     {%- do etl_session._announce('coverage', {'source': source, 'target': target.name,

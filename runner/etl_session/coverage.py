@@ -26,6 +26,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -250,18 +251,18 @@ def from_announcement(
     etl_period_begin is a local midnight of `timezone` (the zone periods are stated in)."""
     loads = [
         Load(
-            session_id=int(row[0]),
-            status=str(row[1]),
-            period=Period.from_iso(str(row[2]), str(row[3])),
-            started=None if row[4] is None else Period.from_iso(str(row[4]), "9999-12-31").start,
-            full_refresh=bool(row[5]),
+            session_id=int(sid),
+            status=status,
+            period=Period(_epoch(start), _epoch(end)),
+            started=_epoch(started),
+            full_refresh=refresh == "T",
         )
-        for row in answer.get("sessions") or ()
-        if row[2] is not None and row[3] is not None
+        for sid, status, start, end, started, refresh in _rows(answer.get("sessions"), 6)
     ]
+    loads.sort(key=lambda load: (load.started or _EPOCH, load.session_id))
     outcomes: dict[int, dict[str, str]] = {}
-    for session_id, node_id, status in answer.get("results") or ():
-        outcomes.setdefault(int(session_id), {})[str(node_id)] = str(status)
+    for session_id, node_id, status in _rows(answer.get("results"), 3):
+        outcomes.setdefault(int(session_id), {})[node_id] = status
     models = []
     for model in sorted(answer.get("models") or (), key=lambda m: str(m["unique_id"])):
         begin = _begin(model.get("begin"), str(model["unique_id"]), timezone)
@@ -283,6 +284,24 @@ def from_announcement(
         sessions=len(loads),
         swept=tuple(int(i) for i in answer.get("swept") or ()),
     )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
+
+
+def _epoch(microseconds: str) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(microseconds.split(".")[0]))
+
+
+def _rows(text: Any, width: int) -> list[list[str]]:
+    """The operation's compact text: rows separated by `;`, fields by `,`."""
+    if not text:
+        return []
+    rows = [row.split(",") for row in str(text).split(";") if row]
+    bad = [row for row in rows if len(row) != width]
+    if bad:
+        raise UsageError(f"the coverage operation returned a malformed row: {','.join(bad[0])!r}")
+    return rows
 
 
 def _begin(value: Any, model: str, timezone: str) -> datetime | None:

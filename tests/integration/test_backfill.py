@@ -53,9 +53,9 @@ def chunks(run: Any) -> list[tuple[str, str, str]]:
 
 
 def test_a_failed_february_between_good_months_is_loaded_by_the_next_run(
-    duckdb_warehouse: Warehouse,
+    warehouse: Warehouse,
 ) -> None:
-    wh = duckdb_warehouse
+    wh = warehouse
     wh.insert_events(EVENTS)
     assert load(wh, "--period", "2023-01").returncode == 0
     assert load(wh, "--period", "2023-02", "--vars", FAIL).returncode == 1
