@@ -193,8 +193,7 @@ RESERVED_VARS = {
     "etl_period_end": "use --period instead",
     "etl_period_timezone": "use --timezone instead",
     "etl_source": "use --source instead",
-    "etl_run_id": "etl-run makes a new run id for every load; to join a session opened by "
-    "etl-session open, set $ETL_SESSION_RUN_ID (or run(run_id=...))",
+    "etl_run_id": "etl-run makes a new run id for every load; remove it",
 }
 
 _TEXT_OPTIONS = ("period", "target", "source", "timezone", "command", "run_id")
