@@ -81,9 +81,14 @@ def test_plain_dbt_and_etl_run_join_one_session_that_close_ends(warehouse: Wareh
 
     # Plain dbt, given the environment open printed, loads the staging view and fct_events.
     wh.dbt("build", "-s", "stg_events", "fct_events", env=opened["env"])
-    # etl-run with only the run id: the period comes from the session.
+    # etl-run, given the run id and the session's period.
     joined = wh.etl_run(
-        "-s", "daily_amounts", "--json", env={"ETL_SESSION_RUN_ID": "airflow-run-1"}
+        "--period",
+        "2023-05",
+        "-s",
+        "daily_amounts",
+        "--json",
+        env={"ETL_SESSION_RUN_ID": "airflow-run-1"},
     )
     assert joined.returncode == 0, joined.output
     outcome = json.loads(joined.stdout)
@@ -239,7 +244,7 @@ def test_joining_with_another_period_or_a_closed_session_is_refused(
 
     etl_session(wh, "close", "airflow-run-1", "--status", "error")
     late = wh.dbt("build", "-s", "fct_events", env=opened["env"], check=False)
-    late_run = wh.etl_run("-q", env={"ETL_SESSION_RUN_ID": "airflow-run-1"})
+    late_run = wh.etl_run("--period", "2023-05", "-q", env={"ETL_SESSION_RUN_ID": "airflow-run-1"})
     assert late.returncode != 0
     assert "is already error: a closed session cannot be joined" in late.output
     assert late_run.returncode == 2
