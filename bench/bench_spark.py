@@ -69,7 +69,11 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-spark-"))
     project = work / "project"
-    shutil.copytree(REPO / "tests" / "spark" / "project", project)
+    shutil.copytree(
+        REPO / "tests" / "spark" / "project",
+        project,
+        ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml"),
+    )
     (project / "packages.yml").write_text(f"packages:\n  - local: {REPO}\n")
     with _server(args.port) as server:
         env = {

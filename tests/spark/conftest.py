@@ -50,7 +50,9 @@ def spark_project_dir(tmp_path_factory: pytest.TempPathFactory, spark: SparkServ
     """The Spark test project, copied, with this package installed by `dbt deps`."""
     destination = tmp_path_factory.mktemp("spark") / "project"
     shutil.copytree(
-        PROJECT, destination, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs")
+        PROJECT,
+        destination,
+        ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml"),
     )
     (destination / "packages.yml").write_text(f"packages:\n  - local: {REPO}\n")
     done = subprocess.run(
