@@ -23,11 +23,13 @@ def runs(
     python = orchestrator_python("dagster")
     root = tmp_path_factory.mktemp("dagster")
     project = shop_copy(root / "shop", python)
+    broken = shop_copy(root / "shop_broken", python, broken=True)
     database = root / "shop.duckdb"
     proc = run_script(
         python,
         "run_dagster.py",
         str(project),
+        str(broken),
         env={"SHOP_DUCKDB_PATH": str(database), "DAGSTER_HOME": str(root)},
         cwd=root,
     )
@@ -37,7 +39,7 @@ def runs(
         for line in proc.stdout.splitlines()
         if line.startswith("RESULT ")
     ]
-    assert proc.returncode == 0 and len(results) == 4, output[-5000:]
+    assert proc.returncode == 0 and len(results) == 5, output[-5000:]
     return {"results": results, "database": database, "output": output}
 
 
@@ -50,7 +52,7 @@ def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 def test_each_materialization_is_one_session_named_in_its_metadata(runs: dict[str, Any]) -> None:
-    may, june, may_again, _ = runs["results"]
+    may, june, may_again, *_ = runs["results"]
     sessions = query(
         runs["database"],
         "select session_id, run_id, status, period_start, period_end from analytics.etl_sessions"
@@ -77,7 +79,7 @@ def test_each_materialization_is_one_session_named_in_its_metadata(runs: dict[st
 
 
 def test_a_rematerialized_month_replaces_its_rows_without_duplicates(runs: dict[str, Any]) -> None:
-    may, june, may_again, _ = runs["results"]
+    may, june, may_again, *_ = runs["results"]
     ids = {
         run_id: session_id
         for session_id, run_id in query(
@@ -111,3 +113,17 @@ def test_an_op_loads_its_partition_and_names_the_session_in_its_output(
     assert run["metadata"]["etl_session_status"] == "success"
     assert run["metadata"]["etl_period_start"] == "2023-07-01T00:00:00Z"
     assert run["value"]["session_id"] == session_id
+
+
+def test_a_failing_dbt_build_closes_its_session_as_error_and_fails_the_run(
+    runs: dict[str, Any],
+) -> None:
+    run = runs["results"][4]
+    assert run["success"] is False
+    [(status, message)] = query(
+        runs["database"],
+        f"select status, message from analytics.etl_sessions where run_id = '{run['run_id']}'",
+    )
+    assert status == "error"
+    assert message.startswith("closed as error: DagsterDbtCliRuntimeError"), message
+    assert "model.shop.broken_orders (error)" in message

@@ -3,7 +3,9 @@ one ETL session per run, for two months and the first month again; then an op of
 job. Prints one `RESULT {json}` line per run: success, the Dagster run id, and the etl_session
 metadata of each materialization (or of the op's output).
 
-Usage: run_dagster.py PROJECT_DIR"""
+Then the same assets of a project with a failing model: the session ends error, the run fails.
+
+Usage: run_dagster.py PROJECT_DIR BROKEN_PROJECT_DIR"""
 
 import json
 import sys
@@ -22,6 +24,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from etl_session.dagster import dbt_build_in_session, load_period
 
 PROJECT = sys.argv[1]
+BROKEN = sys.argv[2]
 MONTHLY = MonthlyPartitionsDefinition(start_date="2023-01-01")
 
 # dagster-dbt reads the project's manifest: dbt parse writes it.
@@ -31,6 +34,16 @@ MANIFEST = DbtCliResource(project_dir=PROJECT).cli(["parse"]).wait().target_path
 @dbt_assets(manifest=MANIFEST, partitions_def=MONTHLY)
 def shop(context: AssetExecutionContext, dbt: DbtCliResource) -> Any:
     yield from dbt_build_in_session(context, dbt, ["build"], project_dir=PROJECT)
+
+
+BROKEN_MANIFEST = (
+    DbtCliResource(project_dir=BROKEN).cli(["parse"]).wait().target_path / "manifest.json"
+)
+
+
+@dbt_assets(manifest=BROKEN_MANIFEST, partitions_def=MONTHLY)
+def shop_broken(context: AssetExecutionContext, dbt: DbtCliResource) -> Any:
+    yield from dbt_build_in_session(context, dbt, ["build"], project_dir=BROKEN)
 
 
 @op
@@ -74,4 +87,14 @@ found = {"kind": "op", "partition": "2023-07-01", "success": result.success}
 found["run_id"] = result.run_id
 found["metadata"] = {k: plain(v) for k, v in outputs[0].items()} if outputs else None
 found["value"] = result.output_for_node("load") if result.success else None
+print("RESULT " + json.dumps(found, default=str), flush=True)
+
+result = materialize(
+    [shop_broken],
+    partition_key="2023-08-01",
+    resources={"dbt": DbtCliResource(project_dir=BROKEN)},
+    raise_on_error=False,
+)
+found = {"kind": "broken", "partition": "2023-08-01", "success": result.success}
+found["run_id"] = result.run_id
 print("RESULT " + json.dumps(found, default=str), flush=True)
