@@ -19,6 +19,7 @@
 
 {%- macro duckdb__get_owner_gone_sql(run_id_column, liveness_column) -%}
     {#- DuckDB: a file has one writer process at a time, and it is us: every other running
-        session's owner is gone. -#}
-    (1 = 1)
+        session's owner is gone — except a shared session (`etl-session open`, liveness
+        'external'), which no process holds between its invocations and which only a close ends. -#}
+    (coalesce({{ liveness_column }}, '') <> 'external')
 {%- endmacro -%}

@@ -85,6 +85,13 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
     "else the project var etl_session_timezone, else UTC.",
 )
 @click.option(
+    "--run-id",
+    envvar="ETL_SESSION_RUN_ID",
+    metavar="RUN_ID",
+    help="Join the shared session with this run id (etl-session open) instead of opening one "
+    "($ETL_SESSION_RUN_ID); its period is the session's.",
+)
+@click.option(
     "--source",
     metavar="LABEL",
     help="Source label recorded in the session. Default: the dbt project name.",
@@ -159,6 +166,7 @@ def cli(
     as_json: bool,
     quiet: bool,
     dbt_args: tuple[str, ...],
+    run_id: str | None = None,
     split: str | None = None,
     missing: bool = False,
     until: str | None = None,
@@ -185,8 +193,18 @@ def cli(
         dry_run=dry_run,
         wait=wait,
         logs_to_stderr=as_json,
+        run_id=run_id,
     )
-    if period is None or any((split, missing, until, lookback, keep_going, reload)):
+    backfilling = any((split, missing, until, lookback, keep_going, reload))
+    if run_id is not None and backfilling:
+        message = (
+            "--run-id joins one shared session: --split, --missing, --until, --lookback, "
+            "--keep-going and --reload load many sessions of their own"
+        )
+        if as_json:
+            _print_json({"status": "error", "exit_code": EXIT_NOTHING_RAN, "message": message})
+        raise NothingRan(message)
+    if run_id is None and (period is None or backfilling):
         _backfill(options, split, missing, until, lookback, keep_going, reload, as_json)
         return
     try:

@@ -362,6 +362,7 @@ def test_a_recreated_sessions_table_never_reuses_an_id_that_rows_carry(
     warehouse.dbt("build", period=JUNE)
     old_ids = {row[0] for row in facts(warehouse)}
     warehouse.execute("drop view if exists analytics.etl_session_history")
+    warehouse.execute("drop view if exists analytics.etl_session_coverage")
     warehouse.execute("drop table analytics.etl_session_results")
     warehouse.execute("drop table analytics.etl_sessions")
     if warehouse.name == "duckdb":

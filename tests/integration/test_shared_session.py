@@ -352,10 +352,6 @@ def test_the_duckdb_file_is_free_for_other_processes_after_run_returns(
     assert proc.stdout.strip().splitlines()[-1] == "0 2", proc.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs duckdb__get_owner_gone_sql to leave liveness 'external' alone (not my file)",
-)
 def test_etl_session_list_on_duckdb_does_not_sweep_a_shared_session(
     duckdb_warehouse: Warehouse,
 ) -> None:
@@ -363,3 +359,26 @@ def test_etl_session_list_on_duckdb_does_not_sweep_a_shared_session(
     listed = etl_session(duckdb_warehouse, "list")
     assert listed.returncode == 0, listed.output
     assert [row[2] for row in sessions(duckdb_warehouse)] == ["running"]
+
+
+def test_etl_run_joins_by_run_id_alone_and_refuses_to_backfill_into_it(
+    duckdb_warehouse: Warehouse,
+) -> None:
+    wh = duckdb_warehouse
+    wh.insert_events([(1, "2023-05-02 00:00:00", 1.0), (2, "2023-06-02 00:00:00", 2.0)])
+    session_id = open_may(wh, "joined-by-flag")["session_id"]
+
+    joined = wh.etl_run("--run-id", "joined-by-flag", "-s", "fct_events", "--json")
+
+    assert joined.returncode == 0, joined.output
+    outcome = json.loads(joined.stdout)
+    assert (outcome["session_id"], outcome["joined"]) == (session_id, True)
+    assert outcome["period_start"] == "2023-05-01T00:00:00Z"  # the session's period
+    assert stamped(wh) == [(1, session_id)]
+    refused = wh.etl_run("--run-id", "joined-by-flag", "--split", "day")
+    assert refused.returncode == 2, refused.output
+    assert refused.stderr == (
+        "Error: --run-id joins one shared session: --split, --missing, --until, --lookback, "
+        "--keep-going and --reload load many sessions of their own\n"
+    )
+    assert [row[2] for row in sessions(wh)] == ["running"]
