@@ -2,26 +2,22 @@
     {#-
         Spark: no transactions and no locks, so opening is a protocol run here, before the
         returned statement appends the `open` event:
-        1. close (append `close` events) the running sessions of this project and target whose
-           owner stopped heartbeating;
-        2. claim the next session id by creating its claim table (`create table if not exists`
+        1. claim the next session id by creating its claim table (`create table if not exists`
            has exactly one winner; the winner is the one whose run id the table carries);
-        3. refuse (append a `void` event for the id, return a no-op) when a live session of this
-           project and target with a smaller id runs, or a smaller id was claimed a moment ago
-           for it and has no event yet. A later claimer always sees an earlier one, so of two
-           racing loads at most the first runs.
+        2. close (append `close` events) the running sessions of this project and target whose
+           owner stopped heartbeating;
+        3. refuse (append a `void` event for the id, return a no-op) when a session of this
+           project and target with a smaller id still runs (one found dead only after step 2
+           counts as running: the next attempt closes it), or a smaller id was claimed a moment
+           ago for it and has no event yet. A later claimer always sees an earlier one, so of
+           two racing loads at most the first runs.
     -#}
     {%- set log = etl_session._spark_log_relation() -%}
     {%- set project = ctx.project or ctx.source -%}
     {%- set same_load = "coalesce(s.project, s.source) = " ~ etl_session._string(project)
         ~ " and s.target = " ~ etl_session._string(ctx.target) -%}
     {%- set gone = etl_session._spark_owner_gone('s.run_id', 's.liveness') -%}
-    {%- do etl_session._execute(etl_session._spark_refresh_sql() ~ '\n' ~ etl_session._spark_close_events_sql(
-        relation, "s.status = 'running' and " ~ same_load ~ " and s.run_id <> " ~ etl_session._string(ctx.run_id) ~ " and " ~ gone,
-        {'status': 'error', 'closed_by': 'abandoned',
-         'message': 'abandoned: the load that opened this session stopped heartbeating (found by run ' ~ ctx.run_id ~ ')'})) -%}
-
-    {#- 2. the claim -#}
+    {#- 1. the claim -#}
     {%- set first_id = (etl_session._spark_property(log, 'etl_session.first_id') or 1) | int -%}
     {%- set found = etl_session._execute('select max(session_id), unix_timestamp() from ' ~ log) -%}
     {%- set base = [(found.rows[0][0] or 0) | int, first_id - 1] | max -%}
@@ -46,10 +42,16 @@
             ~ " (ids " ~ (base + 1) ~ " to " ~ (base + 100) ~ " are all taken by other runs)") }}
     {%- endif -%}
 
+    {#- 2. close the dead, here: a session is never both skipped as dead and left running -#}
+    {%- do etl_session._execute(etl_session._spark_refresh_sql() ~ '\n' ~ etl_session._spark_close_events_sql(
+        relation, "s.status = 'running' and " ~ same_load ~ " and s.run_id <> " ~ etl_session._string(ctx.run_id) ~ " and " ~ gone,
+        {'status': 'error', 'closed_by': 'abandoned',
+         'message': 'abandoned: the load that opened this session stopped heartbeating (found by run ' ~ ctx.run_id ~ ')'})) -%}
+
     {#- 3. who came first -#}
     {%- set checked = etl_session._execute(etl_session._spark_refresh_sql() ~ '\n'
         ~ 'select (select count(*) from ' ~ relation ~ ' as s where s.status = \'running\' and ' ~ same_load
-        ~ ' and s.session_id < ' ~ claim.id ~ ' and not coalesce(' ~ gone ~ ', false)), unix_timestamp(), '
+        ~ ' and s.session_id < ' ~ claim.id ~ '), unix_timestamp(), '
         ~ '(select concat_ws(\',\', collect_set(cast(e.session_id as string))) from ' ~ log ~ ' as e'
         ~ ' where e.session_id > ' ~ base ~ ' and e.session_id < ' ~ claim.id ~ ')') -%}
     {%- set blocking = namespace(count=checked.rows[0][0] | int) -%}
