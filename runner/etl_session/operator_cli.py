@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from etl_session import __version__
+from etl_session import coverage as cov
+from etl_session import coverage_view as view
 from etl_session import operator as ops
-from etl_session.errors import EtlSessionError
+from etl_session.errors import EtlSessionError, UsageError
+from etl_session.period import resolve_period
+from etl_session.project import default_timezone
 from etl_session.results import NodeResult, one_line
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -475,6 +480,104 @@ def cleanup_command(
         _report_cleanup(result)
 
 
+@cli.command("coverage")
+@click.option("--model", "models", multiple=True, help="Only this model (name or unique id).")
+@click.option("--source", metavar="LABEL", help="The loads' source. Default: the project name.")
+@click.option("--since", metavar="YYYY-MM-DD", help="Show from this local day.")
+@click.option(
+    "--until",
+    metavar="YYYY-MM-DD",
+    help="Count as missing what is not loaded before this local day (exclusive). Default: today.",
+)
+@click.option(
+    "--cells",
+    type=click.Choice(["day", "week"]),
+    help=f"One cell per day or per week. Default: day up to {view.DAY_CELLS_UP_TO} days, "
+    "else week.",
+)
+@click.option(
+    "--html",
+    "html_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the calendar as a self-contained HTML page.",
+)
+@zone_options
+@dbt_options
+def coverage_command(
+    models: tuple[str, ...],
+    source: str | None,
+    since: str | None,
+    until: str | None,
+    cells: str | None,
+    html_file: str | None,
+    zone: str | None,
+    utc: bool,
+    project_dir: str,
+    profiles_dir: str | None,
+    target: str | None,
+    vars_: str | None,
+    as_json: bool,
+) -> None:
+    """A calendar of every period model: loaded, last load failed, running, missing.
+
+    Built from the sessions and their per-node results: a model's periods count from its
+    etl_period_begin (else its first load) up to --until; the latest load of an instant decides
+    its state. Days are local days of the project's zone unless --timezone/--utc. Running
+    sessions whose owner is gone are first closed as abandoned."""
+    try:
+        stated = default_timezone(None, ops._project_timezone(project_dir))
+        shown = _display_zone(zone, utc) or stated
+        first = ops._day(since, "--since")
+        last = ops._day(until, "--until")
+        if first is not None and last is not None and last <= first:
+            raise UsageError(
+                f"--until {last.isoformat()} must be after --since {first.isoformat()}"
+            )
+        end = resolve_period((last or date.today()).isoformat(), timezone=shown).start
+        found = cov.read(
+            source=source,
+            until=end,
+            project_dir=project_dir,
+            profiles_dir=profiles_dir,
+            target=target,
+            vars=vars_,
+            timezone=stated,
+        )
+        chosen = cov.models_matching(found, models)
+    except EtlSessionError as exc:
+        raise _fail(exc) from None
+    _report_swept(found.swept)
+    span = view.day_range(chosen, shown)
+    if span is not None:
+        lo, hi = span
+        lo = max(lo, first) if first else lo
+        hi = min(hi, last) if last else hi
+        span = (lo, hi) if lo < hi else None
+    if html_file is not None:
+        title = f"Coverage of {found.source} on {found.target}"
+        unit = view.choose_unit(*(span or (date.today(), date.today())), cells)
+        page = view.page(
+            chosen if span else (), *(span or (date.today(), date.today())), shown, unit, title
+        )
+        Path(html_file).write_text(page, encoding="utf-8")
+    if as_json:
+        payload = found.as_dict()
+        payload["models"] = [m.as_dict() for m in chosen]
+        payload["timezone"] = shown
+        click.echo(json.dumps(payload, sort_keys=True))
+        return
+    if not chosen:
+        click.echo("no period models in the project (materialized='etl_period' or the strategy)")
+        return
+    if span is None:
+        click.echo(f"nothing loaded yet for {found.source} on {found.target}")
+        return
+    unit = view.choose_unit(span[0], span[1], cells)
+    for line in view.terminal(chosen, span[0], span[1], shown, unit, style=sys.stdout.isatty()):
+        click.echo(line)
+
+
 @cli.command("period")
 @click.argument("expr", metavar="EXPR")
 @click.option(
@@ -620,9 +723,3 @@ def _describe(delta: timedelta) -> str:
 
 def main() -> None:
     cli(prog_name="etl-session")
-
-
-# Last: coverage_cli imports this package's operator module, not this one.
-from etl_session.coverage_cli import coverage_command  # noqa: E402
-
-cli.add_command(coverage_command)
