@@ -4,18 +4,15 @@
         with the project's period models (unique id, name, etl_period_begin), every load of
         `source` (default: the project name) on the current target, oldest first, and how each
         period model fared in each of them, each as one text value (see get_coverage_sessions_sql
-        and get_coverage_results_sql). Python paints the timeline (etl_session.coverage). First (when `sweep`) closes the running sessions whose
-        owner is gone, so a dead load never shows as running.
+        and get_coverage_results_sql). Python paints the timeline (etl_session.coverage).
+        First (when `sweep`) closes the running sessions whose owner is gone, so a dead load
+        never shows as running.
     -#}
     {%- set source = source or project_name -%}
     {%- set models = [] -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
-        {%- set materialized = node.config.get('materialized') -%}
-        {%- if materialized == 'etl_period' or (materialized == 'incremental'
-                and node.config.get('incremental_strategy') == 'etl_period') -%}
-            {%- do models.append({'unique_id': node.unique_id, 'name': node.name,
-                'begin': etl_session._json_value(node.config.get('etl_period_begin'))}) -%}
-        {%- endif -%}
+    {%- for node in graph.nodes.values() if etl_session._is_period_model(node) -%}
+        {%- do models.append({'unique_id': node.unique_id, 'name': node.name,
+            'begin': etl_session._json_value(node.config.get('etl_period_begin'))}) -%}
     {%- endfor -%}
     {%- set table = etl_session._sessions_table() -%}
     {%- set loads = '' -%}
