@@ -160,6 +160,12 @@ def backfill(
     """Plan and run the chunks; see the module docstring. Raises UsageError for bad input."""
     started = time.monotonic()
     options = _validated(options)
+    for name, text in (("split", split), ("until", until), ("lookback", lookback)):
+        if text is not None and not isinstance(text, str):
+            raise UsageError(f"--{name} must be a string, not {type(text).__name__}")
+    for name, flag in (("missing", missing), ("keep-going", keep_going), ("reload", reload)):
+        if not isinstance(flag, bool):
+            raise UsageError(f"--{name} must be true or false, not {type(flag).__name__}")
     unit = cov.check_split(split) if split is not None else None
     duration = cov.lookback(lookback) if lookback is not None else None
     if options.period is not None and (missing or until is not None or duration):

@@ -238,3 +238,23 @@ def test_lookback_reads_whole_units_and_refuses_the_rest() -> None:
             lookback(bad)
     window = lookback_period(datetime(2023, 3, 27, tzinfo=UTC), "P2D", "UTC")
     assert (window.start_iso, window.end_iso) == ("2023-03-25T00:00:00Z", "2023-03-27T00:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"split": 3}, "--split must be a string, not int"),
+        ({"lookback": 7}, "--lookback must be a string, not int"),
+        ({"until": 5}, "--until must be a string, not int"),
+        ({"keep_going": "yes"}, "--keep-going must be true or false, not str"),
+        ({"nope": 1}, "run_backfill() got an unknown option 'nope'"),
+    ],
+)
+def test_run_backfill_refuses_bad_arguments_with_one_line(
+    kwargs: dict[str, object], message: str
+) -> None:
+    import etl_session
+
+    with pytest.raises(UsageError) as refused:
+        etl_session.run_backfill(period="2023-05", **kwargs)  # type: ignore[arg-type]
+    assert str(refused.value) == message
