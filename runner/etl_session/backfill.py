@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from etl_session import coverage as cov
-from etl_session.errors import UsageError
+from etl_session.errors import Terminated, UsageError
 from etl_session.period import Period, resolve_period
 from etl_session.project import DbtProject, load_project
 from etl_session.results import SUCCESS
@@ -351,7 +351,9 @@ def _coverage(
     invocation = warehouse.operation(
         "coverage", {"source": options.source}, stdout_to_stderr=options.logs_to_stderr
     )
-    if invocation.terminated or invocation.interrupted:
+    if invocation.terminated:
+        raise Terminated()
+    if invocation.interrupted:
         raise KeyboardInterrupt()
     answer = invocation.announced("coverage")
     if answer is None or not invocation.success:

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from etl_session import __version__
-from etl_session.errors import EtlSessionError
+from etl_session.errors import EtlSessionError, Terminated
 from etl_session.session import (
     COMMANDS,
     EXIT_NOTHING_RAN,
@@ -274,6 +274,9 @@ def _backfill(
         if as_json:
             _print_json({"status": "error", "exit_code": exc.exit_code, "message": str(exc)})
         raise NothingRan(str(exc)) from None
+    except Terminated:
+        click.echo("etl-run: terminated by SIGTERM", err=True)
+        sys.exit(EXIT_TERMINATED)
     except KeyboardInterrupt:
         click.echo("etl-run: interrupted", err=True)
         sys.exit(130)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -256,3 +257,26 @@ def test_a_terminal_gets_a_progress_bar_and_a_pipe_gets_plain_lines(
     assert [line[:18] for line in lines[:3]] == [f"chunk {n} · session " for n in (1, 2, 3)]
     assert lines[3].startswith("backfill success · 3 chunks")
     assert "loading 3 chunks" not in plain.output
+
+
+def test_sigterm_mid_backfill_ends_the_running_chunk_and_starts_no_other(
+    duckdb_warehouse: Warehouse,
+) -> None:
+    wh = duckdb_warehouse
+    wh.insert_events(EVENTS)
+    slow = "{with_slow: true, slow_seconds: 6, slow_rows: 1000000000}"
+    proc = wh.spawn_etl_run(
+        "--period", "[2023-01-01, 2023-03-31]", "--split", "month", "--vars", slow,
+        "-s", "fct_events", "slow", name="backfill",
+    )  # fmt: skip
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "START sql table model" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=300)
+
+    assert proc.returncode == 143
+    assert [s[1] for s in sessions(wh)] == ["error"]  # one chunk started, none left running
+    [(message,)] = wh.query("select message from analytics.etl_sessions")
+    assert message == "terminated by SIGTERM"
