@@ -16,6 +16,22 @@
     {%- endif -%}
     {%- set node_config = model.get('config') or {} -%}
     {%- set materialized = node_config.get('materialized') -%}
+    {%- if materialized == 'ephemeral' -%}
+        {#- An ephemeral model is compiled into whatever reads it: a persisted view or table
+            reading it would hold the period all the same. -#}
+        {%- set reader = etl_session._persisted_reader(model.get('unique_id')) -%}
+        {%- if reader is not none -%}
+            {{ exceptions.raise_compiler_error(
+                "etl_session." ~ macro_name ~ "() in ephemeral " ~ model.get('unique_id') ~ " is read by "
+                ~ reader.unique_id ~ ", materialized as a " ~ reader.config.get('materialized')
+                ~ ": the period would be baked into it (it would show only the last loaded period). "
+                ~ "Read " ~ model.get('name') ~ " only from period models (materialized='etl_period'), "
+                ~ "or keep it whole and limit it with period_ref where a period model reads it, or set "
+                ~ "config(etl_period_allow_persisted=true) on " ~ reader.name ~ " if it really should hold one period"
+            ) }}
+        {%- endif -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- if materialized not in ['view', 'table', 'materialized_view'] -%}
         {{ return(none) }}
     {%- endif -%}

@@ -33,6 +33,7 @@
             ~ " (yml: config: {event_time: <the column holding each row's time>}) or pass column='<column>'"
         ) }}
     {%- endif -%}
+    {%- set column = etl_session._unqualified_column(relation, column) -%}
     {%- if column_timezone is none -%}
         {%- set column_timezone = node_config.get('etl_period_column_timezone')
             or (node_config.get('meta') or {}).get('etl_period_column_timezone') -%}

@@ -79,6 +79,24 @@
             {%- do refused.append(node.unique_id) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- if not refused -%}
+        {#- dbt compiles an ephemeral model once, with the session's period: a model rebuilt from
+            etl_period_begin that reads a period-limited ephemeral would get only this period. -#}
+        {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
+            {%- if etl_session._is_period_model(node) and node.unique_id in (selected_resources or [])
+                  and node.config.get('full_refresh') is not false -%}
+                {%- set limited = etl_session._period_limited_ephemeral(node) -%}
+                {%- if limited is not none -%}
+                    {%- set reason = "--full-refresh would rebuild " ~ node.unique_id ~ " from this period only: it reads the ephemeral "
+                        ~ limited ~ ", which limits its input to the period (dbt compiles an ephemeral model once, with the session's "
+                        ~ "period). Keep that input whole and limit it with period_ref in " ~ node.name
+                        ~ ", or set full_refresh=false on it, or leave out --full-refresh" -%}
+                    {%- do etl_session._announce('refused', {'reason': reason}) -%}
+                    {{ exceptions.raise_compiler_error(reason) }}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
     {%- if refused -%}
         {%- set reason = "--full-refresh would drop every other period of " ~ (refused | sort | join(', '))
             ~ " and reload only this one: set config(etl_period_begin='2023-01-01') on the model to "

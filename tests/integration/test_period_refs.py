@@ -112,7 +112,26 @@ select id, occurred_at from {{ etl_session.period_ref('stg_events') }} as e
           etl_period_column='occurred_at') }}
 select {{ etl_session.session_id() }} as session_id, id, occurred_at from {{ ref('eph_events') }}
 """,
+    # A column written with the alias the caller gives the period relation (or the table name):
+    # the filter is applied inside the macro's own subquery, where only the bare name resolves.
+    "models/qualified_column.sql": """\
+{{ config(enabled=var('with_qualified_column', false), materialized='etl_period',
+          etl_period_column='occurred_at') }}
+select e.id, e.occurred_at
+from {{ etl_session.period_ref('stg_events', column='e.occurred_at') }} as e
+join {{ etl_session.period_source('raw', 'events', column='"events"."occurred_at"') }} as r
+  on r.id = e.id
+""",
     # Switched on by vars: the error cases.
+    "models/fct_through_ephemeral_begin.sql": """\
+{{ config(enabled=var('with_ephemeral_begin', false), materialized='etl_period',
+          etl_period_column='occurred_at', etl_period_begin='2023-01-01') }}
+select {{ etl_session.session_id() }} as session_id, id, occurred_at from {{ ref('eph_events') }}
+""",
+    "models/view_over_ephemeral.sql": """\
+{{ config(enabled=var('with_view_over_ephemeral', false), materialized='view') }}
+select id from {{ ref('eph_events') }}
+""",
     "models/bad_view.sql": """\
 {{ config(enabled=var('with_bad_view'), materialized=var('bad_view_materialized', 'view')) }}
 select id from {{ source('raw', 'events') }} where {{ etl_session.period_filter('occurred_at') }}
@@ -197,6 +216,58 @@ def test_the_column_comes_from_event_time_and_the_type_from_the_warehouse(wh: Wa
     )
     assert expected in (compiled / "fct_events.sql").read_text()
     assert expected in (compiled / "fct_events_from_source.sql").read_text()
+
+
+def test_a_column_qualified_by_the_caller_s_alias_is_read_as_the_input_s_column(
+    wh: Warehouse,
+) -> None:
+    wh.insert_events(EVENTS)
+
+    wh.dbt(
+        "run", "--select", "stg_events", "qualified_column",
+        "--vars", "{with_qualified_column: true}", period=MAY,
+    )  # fmt: skip
+
+    assert ids(wh, "analytics.qualified_column") == [2, 3, 4]
+
+
+def test_a_full_refresh_through_a_period_limited_ephemeral_is_refused(wh: Warehouse) -> None:
+    # dbt compiles an ephemeral model once, with the session's period: a rebuild from
+    # etl_period_begin would read only this period through it and lose the other months.
+    wh.insert_events(EVENTS)
+    on = "{with_ephemeral_begin: true}"
+    wh.dbt("run", "-s", "stg_events", "fct_through_ephemeral_begin", "--vars", on, period=MAY)
+    wh.dbt("run", "-s", "fct_through_ephemeral_begin", "--vars", on, period=JUNE)
+    before = ids(wh, "analytics.fct_through_ephemeral_begin")
+    assert before == [2, 3, 4, 5, 6]
+
+    run = wh.dbt(
+        "run", "-s", "fct_through_ephemeral_begin", "--full-refresh", "--vars", on,
+        period=JUNE, check=False,
+    )  # fmt: skip
+
+    assert run.returncode != 0, run.output
+    assert (
+        "--full-refresh would rebuild model.etl_refs.fct_through_ephemeral_begin from this period"
+        " only: it reads the ephemeral model.etl_refs.eph_events, which limits its input to the"
+        " period"
+    ) in run.output
+    assert ids(wh, "analytics.fct_through_ephemeral_begin") == before
+
+
+def test_a_view_reading_a_period_limited_ephemeral_is_refused(wh: Warehouse) -> None:
+    run = wh.dbt(
+        "run", "-s", "view_over_ephemeral", "--vars", "{with_view_over_ephemeral: true}",
+        period=MAY, check=False,
+    )  # fmt: skip
+
+    assert run.returncode == 1, run.output
+    assert (
+        "etl_session.period_ref() in ephemeral model.etl_refs.eph_events is read by"
+        " model.etl_refs.view_over_ephemeral, materialized as a view: the period would be baked"
+        " into it"
+    ) in run.output
+    assert not wh.table_exists("analytics", "view_over_ephemeral")
 
 
 def test_a_source_s_wall_clock_zone_comes_from_its_config(duck: Warehouse) -> None:
