@@ -23,6 +23,7 @@
                 'period_end': bounds[1].strftime('%Y-%m-%dT%H:%M:%SZ'),
                 'started': bounds[2].strftime('%Y-%m-%dT%H:%M:%SZ'),
                 'overlaps': period_start is not none and bounds[0] < period_end and period_start < bounds[1],
+                'liveness': row[7] if row | length > 7 else none,
             }) -%}
         {%- endif -%}
     {%- endfor -%}

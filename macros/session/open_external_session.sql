@@ -55,8 +55,8 @@
         {{ exceptions.raise_compiler_error(
             "another load of " ~ ctx.project ~ " on " ~ ctx.target ~ " is running: session "
             ~ first.session_id ~ " (" ~ first.period_start ~ " → " ~ first.period_end ~ ", started "
-            ~ first.started ~ "); one load of a project and target runs at a time: wait for it, or "
-            ~ "close it if it is dead (etl-session close " ~ first.session_id ~ ")"
+            ~ first.started ~ "); one load of a project and target runs at a time: "
+            ~ etl_session._blocked_hint(first)
         ) }}
     {%- endif -%}
     {%- do etl_session._execute(etl_session.get_mark_external_sql(sessions, opened.session_id, 'etl-session open')) -%}

@@ -41,8 +41,7 @@
             "another load of " ~ ctx.project ~ " on " ~ ctx.target ~ " is running: session "
             ~ first.session_id ~ " (" ~ first.period_start ~ " → " ~ first.period_end ~ ", started "
             ~ first.started ~ ", host " ~ first.host ~ ", pid " ~ first.pid ~ "); one load of a project "
-            ~ "and target runs at a time: wait for it (etl-run --wait), or close it if it is dead "
-            ~ "(etl-session close " ~ first.session_id ~ ")"
+            ~ "and target runs at a time: " ~ etl_session._blocked_hint(first)
         ) }}
     {%- endif -%}
     {%- set session_id = found.rows[0][0] | int -%}

@@ -763,11 +763,17 @@ def _busy_reason(invocation: Invocation, overlap: Mapping[str, Any] | None) -> s
         text = one_line(_failure_text(invocation).strip(), limit=2000)
         return text or "the warehouse is busy: another process holds it; use --wait"
     first = blocking[0]
+    hint = (
+        "wait for it, or use --wait"
+        if first.get("liveness")
+        else "it holds no lock (opened by plain dbt?), so nothing can tell whether its owner is "
+        f"alive: once you know it is gone, etl-session close {first.get('session_id')} --force"
+    )
     return one_line(
         f"another load of this project and target is running: session "
         f"{first.get('session_id')} ({first.get('period_start')} → {first.get('period_end')}, "
         f"started {first.get('started')}, host {first.get('host')}, pid {first.get('pid')}): "
-        "wait for it, or use --wait"
+        + hint
     )
 
 

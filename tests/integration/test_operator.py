@@ -420,10 +420,20 @@ def test_a_plain_dbt_session_on_postgres_is_closed_only_with_force(
     [unknown] = running(wh)
     assert session_row(wh, unknown)[4] is None  # nothing tells whether plain dbt is alive
 
+    blocked = wh.etl_run("--period", "2023-09", "-s", "fct_events")
     listed = etl_session(wh, "list")
     refused = etl_session(wh, "close", str(unknown))
     forced = etl_session(wh, "close", str(unknown), "--force", "--message", "dbt was killed")
 
+    # The next load is blocked by it, and is told how to end that, not only to wait.
+    assert blocked.returncode == 2, blocked.output
+    assert (
+        f"running: session {unknown} (2023-07-01T00:00:00Z → 2023-08-01T00:00:00Z, started "
+    ) in blocked.stderr
+    assert blocked.stderr.rstrip().endswith(
+        "it holds no lock (opened by plain dbt?), so nothing can tell whether its owner is alive:"
+        f" once you know it is gone, etl-session close {unknown} --force"
+    ), blocked.stderr
     assert listed.returncode == 0 and listed.stderr == "", listed.output
     assert refused.returncode == 2, refused.output
     assert refused.stderr == (
