@@ -227,6 +227,47 @@ def test_plain_dbt_with_vars_opens_a_session_too(warehouse: Warehouse) -> None:
     assert [row[1] for row in facts(warehouse)] == [2, 3, 4]
 
 
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            '{etl_period_start: "yesterday", etl_period_end: "2023-06-01T00:00:00Z"}',
+            "etl_session: etl_period_start is yesterday, expected an ISO 8601 timestamp such as"
+            " 2023-05-01T00:00:00Z",
+        ),
+        (
+            '{etl_period_start: "2023-06-01", etl_period_end: "2023-05-01"}',
+            "etl_session: period end 2023-05-01T00:00:00+00:00 is not after its start"
+            " 2023-06-01T00:00:00+00:00",
+        ),
+        (
+            '{etl_period_start: "2023-05-01"}',
+            "etl_session: give both etl_period_start and etl_period_end (or neither)",
+        ),
+        (
+            '{etl_period_start: "2023-05-01", etl_period_end: "2023-06-01",'
+            " etl_period_timezone: Mars/Olympus}",
+            "etl_session: etl_period_timezone is Mars/Olympus, expected an IANA time zone such as"
+            " UTC, Europe/Berlin or America/New_York",
+        ),
+    ],
+    ids=["not-a-timestamp", "end-before-start", "half-a-period", "unknown-zone"],
+)
+def test_plain_dbt_with_bad_period_vars_fails_in_one_line_and_records_nothing(
+    warehouse: Warehouse, given: str, message: str
+) -> None:
+    warehouse.insert_events(EVENTS)
+
+    run = warehouse.dbt("build", "--vars", given, check=False)
+
+    assert run.returncode != 0, run.output
+    [line] = [line for line in run.output.splitlines() if message in line]
+    assert "\n" not in line
+    assert not warehouse.table_exists("analytics", "fct_events")
+    if warehouse.table_exists("analytics", "etl_sessions"):
+        assert warehouse.query("select count(*) from analytics.etl_sessions") == [(0,)]
+
+
 def test_a_new_period_does_not_make_dbt_reparse_the_project(warehouse: Warehouse) -> None:
     warehouse.insert_events(EVENTS)
     warehouse.dbt("build", period=MAY)
