@@ -54,9 +54,11 @@
 
 
 {%- macro _plain(text) -%}
-    {#- Text without terminal colour codes (dbt colours some messages), or none. -#}
+    {#- Text without terminal escape sequences, or none: colours (CSI, which dbt puts in some
+        messages), OSC sequences such as a window title, other escapes (ESC c), a lone ESC or BEL. The same
+        pattern as the runner's etl_session.results.plain. -#}
     {%- if text is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return(modules.re.sub('\x1b\\[[0-9;?]*[A-Za-z]', '', text | string)) }}
+    {{ return(modules.re.sub('\x1b(?:\\[[0-?]*[ -/]*[@-~]|\\][^\x07\x1b]*(?:\x07|\x1b\\\\)|[ -/]*[0-~])?|\x07', '', text | string)) }}
 {%- endmacro -%}

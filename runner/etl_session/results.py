@@ -69,7 +69,7 @@ class SessionOutcome:
 
 #: Terminal control sequences (dbt colours its error messages): CSI `ESC [ ... m`, OSC
 #: `ESC ] ... BEL/ST`, and any other two-character escape.
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[ -/]*[0-~])?|\x07")
 
 
 def plain(text: str | None) -> str | None:
