@@ -126,6 +126,13 @@ class _Cluster:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
         self._start()
 
+    def down(self) -> None:
+        """Stop (dropping every connection) until `up()`: the warehouse is gone."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def up(self) -> None:
+        self._start()
+
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")

@@ -93,6 +93,32 @@ def _node_results(result: Any) -> tuple[NodeResult, ...]:
     return tuple(nodes)
 
 
+def _finished_nodes(events: Sequence[Any]) -> tuple[NodeResult, ...]:
+    """NodeResults from dbt's NodeFinished events (their node_info and run_result messages)."""
+    nodes = []
+    for data in events:
+        info, result = getattr(data, "node_info", None), getattr(data, "run_result", None)
+        unique_id = str(getattr(info, "unique_id", "") or "")
+        if not unique_id or result is None:
+            continue
+        resource_type = str(getattr(info, "resource_type", "") or unique_id.split(".")[0])
+        status = str(getattr(result, "status", "") or "").lower()
+        if resource_type == "operation" and status == "success":
+            continue
+        message = getattr(result, "message", None)
+        nodes.append(
+            NodeResult(
+                node_id=unique_id,
+                resource_type=resource_type,
+                status=status,
+                message=plain(str(message)) if message else None,
+                execution_time=float(getattr(result, "execution_time", 0.0) or 0.0),
+                rows_affected=None,
+            )
+        )
+    return tuple(nodes)
+
+
 def _is_compile_error(exception: BaseException | None) -> bool:
     names = {cls.__name__ for cls in type(exception).__mro__} if exception is not None else set()
     return bool(names & {"CompilationError", "ParsingError"})
@@ -270,8 +296,11 @@ def invoke(
     _hide_stack_traces_from_console()
     announcements: list[Mapping[str, Any]] = []
     caught: list[str] = []
+    finished: list[Any] = []
 
     def listen(event: Any) -> None:
+        if getattr(getattr(event, "info", None), "name", None) == "NodeFinished":
+            finished.append(event.data)
         if getattr(getattr(event, "info", None), "name", None) in OPERATION_ERRORS:
             # run-operation reports a failing macro only here, not in the returned exception.
             caught.append(str(getattr(event.data, "exc", "") or ""))
@@ -303,7 +332,13 @@ def invoke(
         args=tuple(args),
         success=bool(outcome.success),
         ran=outcome.result is not None,
-        nodes=_node_results(outcome.result),
+        # dbt returns no result when it raised after the nodes ran (an on-run-end hook that
+        # lost the warehouse, say): the nodes' own NodeFinished events still say how they ended.
+        nodes=(
+            _node_results(outcome.result)
+            if outcome.result is not None
+            else _finished_nodes(finished)
+        ),
         error=_error_text(exception) or (one_line(caught[-1], limit=2000) if caught else None),
         interrupted=isinstance(exception, KeyboardInterrupt),
         terminated=isinstance(exception, Terminated),

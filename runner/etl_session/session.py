@@ -473,6 +473,7 @@ def _run_with(options: RunOptions) -> SessionResult:
     if options.run_id is None and os.environ.get("ETL_SESSION_RUN_ID", "").strip():
         options = replace(options, run_id=os.environ["ETL_SESSION_RUN_ID"].strip())
     options = _validated(options)
+    _repair_patience()
     project = load_project(options.project_dir, options.profiles_dir)
     _check_project_vars(project)
     timezone = _timezone(options, project)
@@ -826,12 +827,30 @@ REPAIR_RETRY_SECONDS = 60.0
 REPAIR_RETRY_SECONDS_STOPPING = 10.0
 
 
+def _repair_patience() -> float:
+    """REPAIR_RETRY_SECONDS, or the environment's ETL_SESSION_REPAIR_RETRY_SECONDS (checked
+    before a load starts: a bad value is refused then, never met at the end)."""
+    given = os.environ.get("ETL_SESSION_REPAIR_RETRY_SECONDS", "").strip()
+    if not given:
+        return REPAIR_RETRY_SECONDS
+    try:
+        seconds = float(given)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86400:
+        raise UsageError(
+            f"ETL_SESSION_REPAIR_RETRY_SECONDS is {given[:40]!r}: expected a number of seconds"
+            " from 0 to 86400"
+        )
+    return seconds
+
+
 def _repair(
     options: RunOptions, project: DbtProject, args: Mapping[str, Any], *, stopping: bool
 ) -> Invocation:
     """Close the session through the package, retrying with backoff while the warehouse is
     unreachable; the last attempt's invocation (its error says why when none closed it)."""
-    patience = REPAIR_RETRY_SECONDS_STOPPING if stopping else REPAIR_RETRY_SECONDS
+    patience = REPAIR_RETRY_SECONDS_STOPPING if stopping else _repair_patience()
     deadline = time.monotonic() + patience
     pause = 0.5
     while True:

@@ -99,6 +99,22 @@ def test_bad_input_is_one_line_and_exit_code_2(
     assert sorted(p.name for p in project.iterdir()) == ["dbt_project.yml", "profiles.yml"]
 
 
+@pytest.mark.parametrize("given", ["soon", "-1", "nan", "inf", "90000"])
+def test_a_bad_repair_retry_setting_is_refused_before_anything_runs(
+    project: Path, given: str
+) -> None:
+    result = invoke(
+        "--project-dir", str(project), "--period", "2023-05",
+        env={"ETL_SESSION_REPAIR_RETRY_SECONDS": given},
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: ETL_SESSION_REPAIR_RETRY_SECONDS is {given!r}: expected a number of seconds"
+        " from 0 to 86400\n"
+    )
+    assert sorted(p.name for p in project.iterdir()) == ["dbt_project.yml", "profiles.yml"]
+
+
 def test_unparseable_vars_is_a_one_line_error(project: Path) -> None:
     result = invoke("--project-dir", str(project), "--period", "2023-05", "--vars", "{a: [")
     assert result.exit_code == 2
@@ -363,6 +379,8 @@ def test_messages_are_plain_text() -> None:
         "  \x1b[1;33mboom\x1b[0m \x1b]8;;u\x07l\x1b]8;;\x07"
     )
     assert one_line(coloured) == "Database Error in model x boom l"
+    # Other escapes a terminal would act on: reset (ESC c), a character set, a lone BEL/ESC.
+    assert one_line("a\x1bc b\x1b(B c\x07 d\x1b") == "a b c d"
 
 
 def test_a_liveness_lock_that_cannot_be_held_is_a_warning_not_a_failure(

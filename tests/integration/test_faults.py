@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from warehouse import INTEGRATION_PROJECT, Warehouse, copy_project, install_packages
+from warehouse import BIN, INTEGRATION_PROJECT, Warehouse, copy_project, install_packages
 
 pytestmark = pytest.mark.integration
 
@@ -138,6 +138,47 @@ def test_postgres_restarted_mid_run(postgres_warehouse: Warehouse, pg_cluster: A
     [*_, (_, status, message, _)] = sessions(wh)
     assert status == "error", output
     assert "connection" in message.lower() or "model.etl_it.slow" in message
+    assert_nothing_lost(wh, may)
+
+
+def test_a_session_that_cannot_be_closed_says_so_and_the_next_command_closes_it(
+    postgres_warehouse: Warehouse, pg_cluster: Any
+) -> None:
+    # The README's failure table: the warehouse is gone when the load ends (and stays gone
+    # longer than etl-run keeps trying): exit 1, the summary says the session could not be
+    # closed, the row stays `running`; once the warehouse is back, the next etl-session command
+    # closes it as abandoned (its owner's lock died with etl-run), and no row is lost.
+    wh = postgres_warehouse
+    may = load_may(wh)
+    proc = wh.spawn_etl_run(
+        "--period", "2023-06", "--vars", SLOW, "-s", "fct_events", "slow",
+        env={"ETL_SESSION_REPAIR_RETRY_SECONDS": "2"},
+    )  # fmt: skip
+    wait_for_line(proc, "START sql table model", "slow")
+    wait_until_sleeping(wh)
+
+    pg_cluster.down()
+    try:
+        output, _ = proc.communicate(timeout=300)
+    finally:
+        pg_cluster.up()
+
+    assert proc.returncode == 1, output
+    # The nodes that ran are counted although dbt raised in the on-run-end hook.
+    assert "· 0 ok, 2 error, 2 skipped ·" in output, output
+    assert "; the session could not be closed: " in output, output
+    [*_, (left, status, _, _)] = sessions(wh)
+    assert status == "running"
+
+    listed = subprocess.run(
+        [str(BIN / "etl-session"), "list", "--project-dir", str(wh.project_dir)],
+        cwd=wh.workdir, env=wh.env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert listed.stderr == f"closed running session {left} as abandoned: its owner is gone\n"
+    [*_, (_, status, message, _)] = sessions(wh)
+    assert status == "error" and message.startswith("abandoned"), message
     assert_nothing_lost(wh, may)
 
 
