@@ -65,8 +65,11 @@ MOMENTS = {
     "start-up": "",
     "open": "on-run-start",
     "model": "START sql incremental model",
+    # After the model's delete and insert, before its COMMIT (a post-hook that pauses there).
+    "transaction": "etl-test: pausing inside the model transaction",
     "close": "on-run-end",
 }
+PAUSE = "{with_slow: true, slow_seconds: 3, slow_rows: 300000000, pause_in_transaction_seconds: 2}"
 
 
 def stop_at(proc: subprocess.Popen[str], marker: str, delay: float, signal_number: int) -> str:
@@ -138,21 +141,23 @@ def check_month(
 
 
 def test_concurrent_loads_of_one_project_never_lose_rows(warehouse: Warehouse) -> None:
-    """4 loads started together, different months and sources, repeated: the ones that wait
-    queue and succeed; none reports success with missing rows."""
+    """7 loads started together, repeated: the 4 months (two sources), a second load of
+    February, the first quarter and a stretch across February and March (overlapping periods):
+    the ones that wait queue and succeed; none reports success with missing rows."""
     rng = random.Random(9)
     warehouse.insert_events([(0, "2022-12-31 12:00:00", 0.0)])
     loads = lost = duplicates = refused = 0
     for round_number in range(1, ROUNDS + 1):
         expected = seed_events(warehouse, rng, round_number)
         procs = {}
-        for index, month in enumerate(MONTHS):
-            args = ["--period", month, "--source", f"src{index % 2}", "--wait", "600"]
-            procs[month] = warehouse.spawn_etl_run(*args, name=f"r{round_number}-{month}")
-        outputs = {month: proc.communicate(timeout=900)[0] for month, proc in procs.items()}
+        periods = [*MONTHS, "2023-02", "2023-Q1", "[2023-02-10, 2023-03-20]"]
+        for index, period in enumerate(periods):
+            args = ["--period", period, "--source", f"src{index % 2}", "--wait", "600"]
+            procs[index] = warehouse.spawn_etl_run(*args, name=f"r{round_number}-{index}")
+        outputs = {index: proc.communicate(timeout=900)[0] for index, proc in procs.items()}
         loads += len(procs)
-        for month, proc in procs.items():
-            assert proc.returncode == 0, outputs[month]
+        for index, proc in procs.items():
+            assert proc.returncode == 0, outputs[index]
         rows = loaded(warehouse)
         for month in MONTHS:
             month_lost, month_duplicates = check_month(rows[month], expected[month], {round_number})
@@ -226,15 +231,24 @@ def test_a_load_stopped_at_a_random_moment_loses_nothing_and_the_next_load_recov
     first = warehouse.spawn_etl_run("--period", month, name="first")
     assert first.wait(timeout=600) == 0, first.communicate()[0]
     loads = lost = duplicates = stopped = 0
-    trials = max(4, ROUNDS * 4)
+    trials = ROUNDS * len(MOMENTS)
+    order = rng.sample(sorted(MOMENTS), len(MOMENTS))
+    in_transaction = 0
     for trial in range(trials):
         version = trial + 2
         previous = version - 1
         expected = seed_events(warehouse, rng, version)
-        proc = warehouse.spawn_etl_run("--period", month, "--vars", SLOW, name=f"t{trial}")
-        moment = rng.choice(sorted(MOMENTS))
-        output = stop_at(proc, MOMENTS[moment], rng.uniform(0.0, 0.8), signal_number)
+        # Every moment comes up, in a random order: `trials` is a multiple of their number.
+        moment = order[trial % len(order)]
+        vars_text = PAUSE if moment == "transaction" else SLOW
+        proc = warehouse.spawn_etl_run("--period", month, "--vars", vars_text, name=f"t{trial}")
+        delay = 0.3 if moment == "transaction" else rng.uniform(0.0, 0.8)
+        output = stop_at(proc, MOMENTS[moment], delay, signal_number)
         stopped += proc.returncode != 0
+        if moment == "transaction":
+            # The signal landed while the delete and insert were not committed yet.
+            assert MOMENTS[moment] in output and proc.returncode != 0, output
+            in_transaction += 1
         loads += 1
         if signal_number == signal.SIGTERM and proc.returncode != 0:
             assert proc.returncode == 143, (moment, output)
@@ -266,6 +280,7 @@ def test_a_load_stopped_at_a_random_moment_loses_nothing_and_the_next_load_recov
         f"{signal.Signals(signal_number).name} {warehouse.name}",
         trials=trials,
         stopped_mid_load=stopped,
+        stopped_inside_the_model_transaction=in_transaction,
         loads=loads,
         closed_abandoned=int(abandoned),
         rows_lost=lost,
