@@ -16,12 +16,21 @@
 
 
 {%- macro _largest_stamped_session_id() -%}
-    {#- The largest session_id in the existing tables of models that call session_id(). -#}
+    {#- The largest session_id in the existing tables of models that may stamp session ids: those
+        that call session_id() and, since a call through a macro of the project's own does not
+        show in the graph, every other model table with a session_id column. Taking more tables
+        than needed only starts the new ids higher, which is safe. -#}
     {%- set largest = namespace(value=0) -%}
     {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type in ['model', 'snapshot']
-              and 'macro.etl_session.session_id' in (node.depends_on.macros or []) -%}
+        {%- if node.resource_type in ['model', 'snapshot'] -%}
             {%- set relation = adapter.get_relation(node.database, node.schema, node.alias or node.name) -%}
+            {%- set direct = 'macro.etl_session.session_id' in (node.depends_on.macros or []) -%}
+            {%- if relation and relation.type == 'table' and not direct -%}
+                {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+                {%- if 'session_id' not in names -%}
+                    {%- set relation = none -%}
+                {%- endif -%}
+            {%- endif -%}
             {%- if relation and relation.type == 'table' -%}
                 {%- set found = etl_session._execute(etl_session.get_largest_session_id_sql(relation)) -%}
                 {%- if found and found.rows and found.rows[0][0] is not none and found.rows[0][0] | int > largest.value -%}

@@ -416,6 +416,34 @@ def test_a_recreated_sessions_table_never_reuses_an_id_that_rows_carry(
     assert {row[0] for row in facts(warehouse)} == {min(old_ids), new_id}
 
 
+def test_a_recreated_sessions_table_also_skips_ids_stamped_through_a_wrapper_macro(
+    warehouse: Warehouse,
+) -> None:
+    # The largest id comes from a model that stamps its rows through a macro of the project's
+    # own: its manifest entry does not name etl_session.session_id.
+    warehouse.insert_events(EVENTS)
+    on = "{with_wrapper_stamp: true}"
+    warehouse.dbt("build", "--vars", on, period=MAY)
+    warehouse.dbt("run", "-s", "stamped_through_wrapper", "--vars", on, period=JUNE)
+    warehouse.dbt("run", "-s", "stamped_through_wrapper", "--vars", on, period=MAY)
+    largest = max(
+        row[0]
+        for row in warehouse.query("select session_id from analytics.stamped_through_wrapper")
+    )
+    assert largest == 3
+    warehouse.execute("drop view if exists analytics.etl_session_history")
+    warehouse.execute("drop view if exists analytics.etl_session_coverage")
+    warehouse.execute("drop table analytics.etl_session_results")
+    warehouse.execute("drop table analytics.etl_sessions")
+    if warehouse.name == "duckdb":
+        warehouse.execute("drop sequence analytics.etl_sessions_seq")
+
+    warehouse.dbt("run", "-s", "fct_events", "--vars", on, period=JUNE)
+
+    [(new_id,)] = warehouse.query("select session_id from analytics.etl_sessions")
+    assert new_id == largest + 1
+
+
 def test_session_id_without_the_hooks_says_so_instead_of_stamping_nulls(
     duckdb_warehouse: Warehouse, tmp_path: Path
 ) -> None:
