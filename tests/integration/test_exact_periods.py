@@ -199,6 +199,10 @@ def period_counts(
     run = warehouse.dbt("run-operation", "it_period_counts", "--args", json.dumps(payload), env=env)
     match = re.search(r"it_period_counts (\[.*\])", run.output)
     assert match, run.output
+    connection_zone = (env or {}).get("PGTZ") or (env or {}).get("TZ")
+    if connection_zone:
+        # The foreign zone really is the connection's: otherwise this case proves nothing.
+        assert f"it_period_connection_zone {connection_zone}\n" in run.output, run.output
     answer: list[dict[str, list[int]]] = json.loads(match.group(1))
     return answer
 

@@ -27,5 +27,8 @@
         {%- endfor -%}
         {%- do answers.append(results) -%}
     {%- endfor -%}
+    {#- The zone of the connection the counts ran on (the test checks a foreign one took). -#}
+    {%- set zone = run_query("select current_setting('TimeZone')").rows[0][0] -%}
+    {%- do log('it_period_connection_zone ' ~ zone, info=true) -%}
     {%- do log('it_period_counts ' ~ tojson(answers), info=true) -%}
 {% endmacro %}
