@@ -373,6 +373,37 @@ def test_non_utf8_bytes_in_argv_are_one_line_and_exit_2(project: Path) -> None:
     assert out.stderr == b"Error: --source is not valid UTF-8 text\n"
 
 
+def test_etl_run_handles_sigterm_before_its_heavy_imports() -> None:
+    # The console script's entry installs the SIGTERM handler (exit 143) before the CLI, click
+    # and the runner are imported (~0.1 s): only Python's own start-up is left unguarded.
+    probe = """
+import importlib.abc, signal, sys
+
+class Probe(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "etl_session.cli":
+            handler = signal.getsignal(signal.SIGTERM)
+            print(getattr(handler, "__name__", handler), sorted(m for m in ("click", "yaml",
+                  "etl_session.session") if m in sys.modules), flush=True)
+            raise SystemExit(0)
+
+sys.meta_path.insert(0, Probe())
+from etl_session._entry import etl_run
+etl_run()
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "_terminated_while_starting []\n"
+
+
+def test_the_package_exports_what_it_lists() -> None:
+    assert sorted(etl_session.__all__) == sorted([*etl_session._EXPORTS, "__version__"])
+    for name in etl_session.__all__:
+        assert getattr(etl_session, name) is not None
+    with pytest.raises(AttributeError):
+        etl_session.no_such_name  # noqa: B018
+
+
 def test_messages_are_plain_text() -> None:
     coloured = (
         "\x1b[31mDatabase Error in model x\x1b[0m\n"
