@@ -34,6 +34,8 @@ class Invocation:
     success: bool
     ran: bool
     nodes: tuple[NodeResult, ...] = ()
+    #: The nodes dbt's NodeFinished events reported: for counting when dbt returned no result.
+    finished_nodes: tuple[NodeResult, ...] = ()
     error: str | None = None
     interrupted: bool = False
     #: Interrupted by SIGTERM (etl_session.errors.Terminated), not by Ctrl-C.
@@ -332,13 +334,10 @@ def invoke(
         args=tuple(args),
         success=bool(outcome.success),
         ran=outcome.result is not None,
+        nodes=_node_results(outcome.result),
         # dbt returns no result when it raised after the nodes ran (an on-run-end hook that
         # lost the warehouse, say): the nodes' own NodeFinished events still say how they ended.
-        nodes=(
-            _node_results(outcome.result)
-            if outcome.result is not None
-            else _finished_nodes(finished)
-        ),
+        finished_nodes=_finished_nodes(finished),
         error=_error_text(exception) or (one_line(caught[-1], limit=2000) if caught else None),
         interrupted=isinstance(exception, KeyboardInterrupt),
         terminated=isinstance(exception, Terminated),

@@ -872,7 +872,9 @@ def _finish(
     interrupts: _Interrupts,
 ) -> SessionResult:
     """Map dbt's result to the session's final status and make the sessions table agree."""
-    nodes: tuple[NodeResult, ...] = invocation.nodes
+    # Counted from dbt's events when it returned no result; only dbt's own results are
+    # written as per-node results by the repair below (as before the events were read).
+    nodes: tuple[NodeResult, ...] = invocation.nodes or invocation.finished_nodes
     if invocation.terminated or interrupts.received:
         # `received` too: a dependency's bare `except:` (at import time, say) can swallow the
         # Terminated raised inside dbt, which then runs on; the signal still ends the load.
@@ -909,7 +911,9 @@ def _finish(
                         "error": outcome.error,
                         "skipped": outcome.skipped,
                     },
-                    "nodes": [node.as_dict() for node in nodes] if closed is None else [],
+                    "nodes": [node.as_dict() for node in invocation.nodes]
+                    if closed is None
+                    else [],
                     "downgrade": True,
                 },
                 stopping=exit_code in (EXIT_TERMINATED, EXIT_INTERRUPTED),

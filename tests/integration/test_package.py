@@ -393,6 +393,16 @@ def test_the_tables_go_where_the_vars_say(warehouse: Warehouse) -> None:
     assert history == [(session_id, "success")]
 
 
+def drop_session_tables(warehouse: Warehouse) -> None:
+    """The package's tables and views gone, as after a schema was recreated by hand."""
+    warehouse.execute("drop view if exists analytics.etl_session_history")
+    warehouse.execute("drop view if exists analytics.etl_session_coverage")
+    warehouse.execute("drop table analytics.etl_session_results")
+    warehouse.execute("drop table analytics.etl_sessions")
+    if warehouse.name == "duckdb":
+        warehouse.execute("drop sequence analytics.etl_sessions_seq")
+
+
 def test_a_recreated_sessions_table_never_reuses_an_id_that_rows_carry(
     warehouse: Warehouse,
 ) -> None:
@@ -402,12 +412,7 @@ def test_a_recreated_sessions_table_never_reuses_an_id_that_rows_carry(
     warehouse.dbt("build", period=MAY)
     warehouse.dbt("build", period=JUNE)
     old_ids = {row[0] for row in facts(warehouse)}
-    warehouse.execute("drop view if exists analytics.etl_session_history")
-    warehouse.execute("drop view if exists analytics.etl_session_coverage")
-    warehouse.execute("drop table analytics.etl_session_results")
-    warehouse.execute("drop table analytics.etl_sessions")
-    if warehouse.name == "duckdb":
-        warehouse.execute("drop sequence analytics.etl_sessions_seq")
+    drop_session_tables(warehouse)
 
     warehouse.dbt("build", period=JUNE)
 
@@ -431,12 +436,7 @@ def test_a_recreated_sessions_table_also_skips_ids_stamped_through_a_wrapper_mac
         for row in warehouse.query("select session_id from analytics.stamped_through_wrapper")
     )
     assert largest == 3
-    warehouse.execute("drop view if exists analytics.etl_session_history")
-    warehouse.execute("drop view if exists analytics.etl_session_coverage")
-    warehouse.execute("drop table analytics.etl_session_results")
-    warehouse.execute("drop table analytics.etl_sessions")
-    if warehouse.name == "duckdb":
-        warehouse.execute("drop sequence analytics.etl_sessions_seq")
+    drop_session_tables(warehouse)
 
     warehouse.dbt("run", "-s", "fct_events", "--vars", on, period=JUNE)
 

@@ -25,7 +25,7 @@ def test_sigterm_is_repaired_and_close_by_hand(project: SparkProject) -> None:
             load.kill()
     assert load.returncode == 143, output
     (session,) = project.sessions()
-    assert session["status"] == "error"
+    assert session["status"] == "error", output
     assert session["closed_by"] == "runner"
     assert "terminated by SIGTERM" in session["message"]
 
