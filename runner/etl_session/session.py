@@ -855,7 +855,8 @@ def _repair(
     pause = 0.5
     while True:
         repaired = _operation(options, project, "end_session", args)
-        if repaired.announced("closed") or time.monotonic() + pause > deadline:
+        done = repaired.announced("closed") or repaired.announced("missing")
+        if done or time.monotonic() + pause > deadline:
             return repaired
         time.sleep(pause)
         pause = min(pause * 2, 8.0)
@@ -895,7 +896,14 @@ def _finish(
     closed = invocation.announced("closed")
     session_id = int(opened["session_id"]) if opened else None
     status = closed.get("status") if closed else None
-    if opened and (closed is None or (status == SUCCESS and not outcome.succeeded)):
+    # A signal inside on-run-start can land after the row was written and before the hook said
+    # so (Spark writes without a transaction): the hold was announced, so close it by run id.
+    opening = (
+        not opened
+        and exit_code in (EXIT_TERMINATED, EXIT_INTERRUPTED)
+        and invocation.announced("hold") is not None
+    )
+    if (opened or opening) and (closed is None or (status == SUCCESS and not outcome.succeeded)):
         # The on-run-end hook did not close the session (Ctrl-C, crash, failed hook), or closed
         # it as success before something else failed: close it through the package.
         with interrupts.deferred():
@@ -920,7 +928,9 @@ def _finish(
             )
         final = repaired.announced("closed")
         status = final.get("status") if final else None
-        if status is None:
+        if opening and final is not None:
+            session_id = int(final["session_id"])
+        if status is None and not (opening and repaired.announced("missing")):
             outcome = replace(
                 outcome,
                 message=f"{outcome.message}; the session could not be closed: {repaired.error}",
