@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import sys
 from dataclasses import replace
@@ -13,6 +12,7 @@ from typing import Any
 import click
 
 from etl_session import __version__
+from etl_session._entry import _terminated_while_starting
 from etl_session.errors import EtlSessionError, Terminated
 from etl_session.session import (
     COMMANDS,
@@ -315,13 +315,10 @@ def _report(result: SessionResult, as_json: bool) -> None:
             click.echo(line, err=True)
 
 
-def _terminated_before_the_load(signum: int, frame: object) -> None:
-    """SIGTERM before a load started (or after it ended): nothing to close, exit 143 at once.
-    While the load runs, etl_session.session handles SIGTERM itself (like Ctrl-C)."""
-    os.write(2, b"etl-run: terminated by SIGTERM\n")
-    os._exit(EXIT_TERMINATED)
-
-
+#: SIGTERM before a load started (or after it ended): nothing to close, exit 143 at once. The
+#: console script's entry installed the same handler before the imports; while the load runs,
+#: etl_session.session handles SIGTERM itself (like Ctrl-C).
+_terminated_before_the_load = _terminated_while_starting
 _terminated_before_the_load.replaceable_by_etl_session = True  # type: ignore[attr-defined]
 
 
