@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from etl_session._release import release_warehouses
+from etl_session._sever import GRACE_SECONDS, Severance
 from etl_session.errors import Terminated, UsageError
 from etl_session.operator import check_run_id
 from etl_session.period import Period, resolve_period
@@ -407,8 +408,10 @@ class _Interrupts:
     scheduler's) is left alone; etl-run's own (exit 143 before the load starts) is replaced.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, grace: float = GRACE_SECONDS) -> None:
         self.received = False
+        # dbt-spark's cancel can wait forever on its own connection: cut it if dbt lingers.
+        self._severance = Severance(grace)
         self._raising = True
         self._previous: Any = None
         self._installed = False
@@ -424,6 +427,7 @@ class _Interrupts:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._severance.cancel()
         if self._installed:
             signal.signal(signal.SIGTERM, self._previous)
             self._installed = False
@@ -432,12 +436,14 @@ class _Interrupts:
         first = not self.received
         self.received = True
         if self._raising and first:
+            self._severance.start()
             raise Terminated()
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
         """Let a repair finish whatever signal arrives: a session must not stay running."""
         raising, self._raising = self._raising, False
+        self._severance.cancel()
         try:
             with sigint_deferred():
                 yield
@@ -474,6 +480,7 @@ def _run_with(options: RunOptions) -> SessionResult:
         options = replace(options, run_id=os.environ["ETL_SESSION_RUN_ID"].strip())
     options = _validated(options)
     _repair_patience()
+    grace = _cancel_grace()
     project = load_project(options.project_dir, options.profiles_dir)
     _check_project_vars(project)
     timezone = _timezone(options, project)
@@ -498,7 +505,7 @@ def _run_with(options: RunOptions) -> SessionResult:
     command += list(options.dbt_args)
     command = [*_quiet(options), *command]
 
-    with _Interrupts() as interrupts:
+    with _Interrupts(grace) as interrupts:
         try:
             return _load(options, project, period, timezone, command, started, interrupts)
         except Terminated:
@@ -830,17 +837,26 @@ REPAIR_RETRY_SECONDS_STOPPING = 10.0
 def _repair_patience() -> float:
     """REPAIR_RETRY_SECONDS, or the environment's ETL_SESSION_REPAIR_RETRY_SECONDS (checked
     before a load starts: a bad value is refused then, never met at the end)."""
-    given = os.environ.get("ETL_SESSION_REPAIR_RETRY_SECONDS", "").strip()
+    return _seconds_from_env("ETL_SESSION_REPAIR_RETRY_SECONDS", REPAIR_RETRY_SECONDS, 86400)
+
+
+def _cancel_grace() -> float:
+    """How long dbt may take to stop after SIGTERM before its warehouse connections are cut
+    (etl_session._sever): GRACE_SECONDS, or ETL_SESSION_CANCEL_GRACE_SECONDS."""
+    return _seconds_from_env("ETL_SESSION_CANCEL_GRACE_SECONDS", GRACE_SECONDS, 3600)
+
+
+def _seconds_from_env(name: str, default: float, maximum: float) -> float:
+    given = os.environ.get(name, "").strip()
     if not given:
-        return REPAIR_RETRY_SECONDS
+        return default
     try:
         seconds = float(given)
     except ValueError:
         seconds = -1.0
-    if not 0 <= seconds <= 86400:
+    if not 0 <= seconds <= maximum:
         raise UsageError(
-            f"ETL_SESSION_REPAIR_RETRY_SECONDS is {given[:40]!r}: expected a number of seconds"
-            " from 0 to 86400"
+            f"{name} is {given[:40]!r}: expected a number of seconds from 0 to {maximum:g}"
         )
     return seconds
 

@@ -99,18 +99,24 @@ def test_bad_input_is_one_line_and_exit_code_2(
     assert sorted(p.name for p in project.iterdir()) == ["dbt_project.yml", "profiles.yml"]
 
 
-@pytest.mark.parametrize("given", ["soon", "-1", "nan", "inf", "90000"])
-def test_a_bad_repair_retry_setting_is_refused_before_anything_runs(
-    project: Path, given: str
+@pytest.mark.parametrize(
+    ("name", "given", "maximum"),
+    [
+        *(("ETL_SESSION_REPAIR_RETRY_SECONDS", g, "86400") for g in ["soon", "-1", "nan", "inf"]),
+        ("ETL_SESSION_REPAIR_RETRY_SECONDS", "90000", "86400"),
+        *(("ETL_SESSION_CANCEL_GRACE_SECONDS", g, "3600") for g in ["later", "-0.5", "nan"]),
+        ("ETL_SESSION_CANCEL_GRACE_SECONDS", "3601", "3600"),
+    ],
+)
+def test_a_bad_seconds_setting_is_refused_before_anything_runs(
+    project: Path, name: str, given: str, maximum: str
 ) -> None:
     result = invoke(
-        "--project-dir", str(project), "--period", "2023-05",
-        env={"ETL_SESSION_REPAIR_RETRY_SECONDS": given},
+        "--project-dir", str(project), "--period", "2023-05", env={name: given}
     )  # fmt: skip
     assert result.exit_code == 2
     assert result.stderr == (
-        f"Error: ETL_SESSION_REPAIR_RETRY_SECONDS is {given!r}: expected a number of seconds"
-        " from 0 to 86400\n"
+        f"Error: {name} is {given!r}: expected a number of seconds from 0 to {maximum}\n"
     )
     assert sorted(p.name for p in project.iterdir()) == ["dbt_project.yml", "profiles.yml"]
 

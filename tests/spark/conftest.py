@@ -127,12 +127,14 @@ class SparkProject:
         )
         return Run(done.returncode, done.stdout)
 
-    def spawn(self, *args: str, name: str) -> subprocess.Popen[str]:
+    def spawn(
+        self, *args: str, name: str, extra: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[str]:
         """etl-run as a scheduler starts it: its own process, stdout and stderr merged."""
         return subprocess.Popen(
             self.command("etl-run", *args),
             cwd=self.directory,
-            env=self.env(name),
+            env=self.env(name, extra),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -2,6 +2,7 @@
     materialized='etl_period',
     etl_period_column='day',
     partition_by=['month'],
+    pre_hook="{{ spark_it_pause() }}",
 ) }}
 select
     {{ etl_session.session_id() }} as session_id,

@@ -1,0 +1,124 @@
+"""Cut the warehouse connections of an in-process dbt that does not return after a signal.
+
+On SIGTERM etl-run raises inside dbt like Ctrl-C, and dbt cancels its open queries. On
+dbt-spark's Thrift method that can wait forever: dbt's cancel (`CancelOperation`) and cleanup
+(`CloseOperation`) go over the very Thrift connection a model thread is still polling, the two
+threads read each other's answers, and both wait for an answer that never comes (no socket
+timeout; a faulthandler dump showed the main thread in `recv_CloseOperation` and the model
+thread in `recv_GetOperationStatus`). CI saw etl-run still running 300 s after SIGTERM.
+
+`Severance` waits a grace period after the signal for dbt's own cancel; if dbt still runs, it
+shuts down the sockets under dbt's open connections. Every read blocked on them returns at
+once with an error, dbt gives up, and the runner closes the session as usual (on a connection
+of its own). The server sees the client gone and closes its session, which ends the session's
+statements. Connections without a Python socket underneath (psycopg2, DuckDB, ODBC) are left
+alone: their adapters' cancel does not share the connection.
+
+Nothing here imports dbt: with no adapter loaded there is nothing to cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+#: Seconds dbt gets to cancel its queries after a signal before its sockets are shut down.
+GRACE_SECONDS = 5.0
+
+#: How deep below a connection's handle a socket is looked for (PyHive: wrapper, connection,
+#: SASL transport, TSocket, socket).
+_DEPTH = 5
+
+
+def _sockets(root: object) -> Iterator[socket.socket]:
+    seen: set[int] = set()
+    level: list[object] = [root]
+    for _ in range(_DEPTH + 1):
+        below: list[object] = []
+        for item in level:
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, socket.socket):
+                yield item
+                continue
+            attributes = getattr(item, "__dict__", None)
+            if isinstance(attributes, dict):
+                below.extend(
+                    value
+                    for value in list(attributes.values())
+                    if not isinstance(value, (str, bytes, int, float, bool, type(None)))
+                )
+        level = below
+
+
+def _open_connections() -> list[Any]:
+    factory = getattr(sys.modules.get("dbt.adapters.factory"), "FACTORY", None)
+    adapters = getattr(factory, "adapters", None)
+    if not isinstance(adapters, dict):
+        return []
+    connections: list[Any] = []
+    for adapter in list(adapters.values()):
+        # Without the manager's lock: the thread that cancels holds it while it waits.
+        opened = getattr(getattr(adapter, "connections", None), "thread_connections", None)
+        if isinstance(opened, dict):
+            connections.extend(list(opened.values()))
+    return connections
+
+
+def sever_connections(connections: Callable[[], Iterable[Any]] = _open_connections) -> int:
+    """Shut down every socket under dbt's open connections; how many were shut down."""
+    severed = 0
+    for connection in connections():
+        for sock in _sockets(getattr(connection, "handle", None)):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+                severed += 1
+    return severed
+
+
+class Severance:
+    """After `start()`, cuts dbt's connections once `grace` seconds pass unless `cancel()`."""
+
+    def __init__(
+        self,
+        grace: float = GRACE_SECONDS,
+        connections: Callable[[], Iterable[Any]] = _open_connections,
+    ) -> None:
+        self._grace = grace
+        self._connections = connections
+        self._cancelled = False
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.severed = 0
+
+    def start(self) -> None:
+        """Count the grace period from now (once; later calls change nothing)."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._wait, name="etl-session-severance", daemon=True
+            )
+            self._thread.start()
+
+    def cancel(self) -> None:
+        """No cut from now on; waits for a cut under way (new connections are not touched)."""
+        with self._lock:
+            self._cancelled = True
+
+    def _wait(self) -> None:
+        time.sleep(self._grace)
+        with self._lock:
+            if not self._cancelled:
+                self.severed = sever_connections(self._connections)
+                if self.severed:
+                    os.write(
+                        2,
+                        f"etl-session: dbt did not stop within {self._grace:g} s of the signal: "
+                        f"shut down {self.severed} warehouse connection(s)\n".encode(),
+                    )

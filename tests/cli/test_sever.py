@@ -1,0 +1,73 @@
+"""etl_session._sever on real sockets: a reader blocked on a connection nested the way PyHive
+nests its socket wakes up when the grace period ends, and not when the load ended first."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+from etl_session._sever import Severance, sever_connections
+
+
+class _Holder:
+    """Stands for dbt's Connection -> PyHive wrapper -> connection -> transport -> socket."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = "model.p.m"
+
+
+def _connection(sock: socket.socket) -> Any:
+    connection = _Holder(None)
+    connection.handle = _Holder(_Holder(_Holder(sock)))  # type: ignore[attr-defined]
+    return connection
+
+
+def _blocked_reader(sock: socket.socket) -> tuple[threading.Thread, list[bytes]]:
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(sock.recv(16)), daemon=True)
+    reader.start()
+    time.sleep(0.2)
+    assert reader.is_alive()  # blocked: the peer sends nothing
+    return reader, got
+
+
+def test_the_cut_wakes_a_reader_blocked_on_a_nested_socket() -> None:
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        reader, got = _blocked_reader(ours)
+        severance = Severance(grace=0.3, connections=lambda: [_connection(ours)])
+        started = time.monotonic()
+        severance.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive()
+        assert got == [b""]  # the read ended, with nothing read
+        assert time.monotonic() - started >= 0.3
+        assert severance.severed == 1
+
+
+def test_no_cut_once_cancelled() -> None:
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        reader, got = _blocked_reader(ours)
+        severance = Severance(grace=0.3, connections=lambda: [_connection(ours)])
+        severance.start()
+        severance.cancel()
+        time.sleep(0.8)
+        assert reader.is_alive() and got == []
+        assert severance.severed == 0
+        peer.sendall(b"x")  # let the reader go
+        reader.join(timeout=10)
+        assert got == [b"x"]
+
+
+def test_connections_without_a_python_socket_are_left_alone() -> None:
+    assert sever_connections(lambda: [_Holder(object()), _Holder(None), object()]) == 0
+
+
+def test_without_dbt_there_is_nothing_to_cut() -> None:
+    # This test process never loaded a dbt adapter in the default provider's view of it,
+    # or it holds no open connection between loads.
+    assert sever_connections() == 0
