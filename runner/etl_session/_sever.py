@@ -58,6 +58,16 @@ def _sockets(root: object) -> Iterator[socket.socket]:
         level = below
 
 
+def _handle_of(connection: object) -> object:
+    """The connection's handle as stored: reading dbt's `Connection.handle` property would open
+    a connection that is still lazy."""
+    stored = getattr(connection, "__dict__", None)
+    if not isinstance(stored, dict):
+        return None
+    handle = stored.get("_handle", stored.get("handle"))
+    return None if type(handle).__name__ == "LazyHandle" else handle
+
+
 def _open_connections() -> list[Any]:
     factory = getattr(sys.modules.get("dbt.adapters.factory"), "FACTORY", None)
     adapters = getattr(factory, "adapters", None)
@@ -76,11 +86,41 @@ def sever_connections(connections: Callable[[], Iterable[Any]] = _open_connectio
     """Shut down every socket under dbt's open connections; how many were shut down."""
     severed = 0
     for connection in connections():
-        for sock in _sockets(getattr(connection, "handle", None)):
+        for sock in _sockets(_handle_of(connection)):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
                 severed += 1
     return severed
+
+
+def forget_connections() -> int:
+    """Drop dbt's adapters and their connections without closing them through the adapter.
+
+    A cut connection cannot be closed the adapter's way (PyHive sends `CloseOperation` on it and
+    raises), and dbt's `reset_adapters`, which every later dbt invocation of this process runs
+    first, then raises before it clears anything: the runner's repair failed with "unexpected
+    exception" every time (seen in CI). Marked closed and forgotten, they are skipped; the next
+    invocation registers a fresh adapter. Returns how many connections were forgotten.
+    """
+    factory = getattr(sys.modules.get("dbt.adapters.factory"), "FACTORY", None)
+    adapters = getattr(factory, "adapters", None)
+    if not isinstance(adapters, dict):
+        return 0
+    forgotten = 0
+    for adapter in list(adapters.values()):
+        opened = getattr(getattr(adapter, "connections", None), "thread_connections", None)
+        if not isinstance(opened, dict):
+            continue
+        for connection in list(opened.values()):
+            for sock in _sockets(_handle_of(connection)):
+                with contextlib.suppress(OSError):
+                    sock.close()
+            with contextlib.suppress(Exception):
+                connection.state = "closed"
+            forgotten += 1
+        opened.clear()
+    adapters.clear()
+    return forgotten
 
 
 class Severance:
@@ -94,6 +134,7 @@ class Severance:
         self._grace = grace
         self._connections = connections
         self._cancelled = False
+        self._forgotten = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.severed = 0
@@ -107,9 +148,14 @@ class Severance:
             self._thread.start()
 
     def cancel(self) -> None:
-        """No cut from now on; waits for a cut under way (new connections are not touched)."""
+        """No cut from now on; waits for a cut under way (new connections are not touched).
+        When a cut was made, dbt's cut connections are forgotten (`forget_connections`), so
+        that the next dbt invocation of this process starts clean."""
         with self._lock:
             self._cancelled = True
+            if self.severed and not self._forgotten:
+                self._forgotten = True
+                forget_connections()
 
     def _wait(self) -> None:
         time.sleep(self._grace)

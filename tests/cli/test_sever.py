@@ -67,7 +67,80 @@ def test_connections_without_a_python_socket_are_left_alone() -> None:
     assert sever_connections(lambda: [_Holder(object()), _Holder(None), object()]) == 0
 
 
+def test_a_connection_not_opened_yet_is_not_opened_by_the_cut() -> None:
+    from dbt.adapters.contracts.connection import Connection, LazyHandle
+
+    opened: list[object] = []
+    lazy = Connection(
+        type="spark",
+        name="model.p.lazy",
+        credentials=None,  # type: ignore[arg-type]
+        handle=LazyHandle(lambda connection: opened.append(connection) or connection),
+    )
+    assert sever_connections(lambda: [lazy]) == 0
+    assert opened == []
+
+
 def test_without_dbt_there_is_nothing_to_cut() -> None:
     # This test process never loaded a dbt adapter in the default provider's view of it,
     # or it holds no open connection between loads.
     assert sever_connections() == 0
+
+
+class _BustedHandle:
+    """A cut PyHive connection: closing it the adapter's way raises."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.transport = _Holder(sock)
+
+    def close(self) -> None:
+        raise OSError("unexpected exception")
+
+
+def test_cut_connections_are_forgotten_so_the_next_dbt_invocation_starts_clean() -> None:
+    """The CI failure behind forget_connections: dbt's reset_adapters closed the cut connection
+    first, that raised, and every later invocation (the runner's repair) failed the same way."""
+    from dbt.adapters.contracts.connection import Connection, ConnectionState
+    from dbt.adapters.factory import FACTORY, reset_adapters
+
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        connection = Connection(
+            type="spark",
+            name="model.p.m",
+            credentials=None,  # type: ignore[arg-type]
+            state=ConnectionState.OPEN,
+            handle=_BustedHandle(ours),
+        )
+
+        class _Manager:
+            def __init__(self) -> None:
+                self.thread_connections = {1: connection}
+
+            def cleanup_all(self) -> None:
+                for opened in self.thread_connections.values():
+                    if opened.state not in {ConnectionState.CLOSED, ConnectionState.INIT}:
+                        opened.handle.close()
+                self.thread_connections.clear()
+
+        class _Adapter:
+            connections = _Manager()
+
+            def cleanup_connections(self) -> None:
+                self.connections.cleanup_all()
+
+        FACTORY.adapters["etl_session_test"] = _Adapter()  # type: ignore[assignment]
+        try:
+            severance = Severance(grace=0, connections=lambda: [connection])
+            severance.start()
+            deadline = time.monotonic() + 10
+            while severance.severed == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert severance.severed == 1
+            severance.cancel()
+            assert "etl_session_test" not in FACTORY.adapters
+            assert connection.state == ConnectionState.CLOSED
+            assert ours.fileno() == -1  # its socket is closed too
+            reset_adapters()  # what the next invocation runs first: no error now
+        finally:
+            FACTORY.adapters.pop("etl_session_test", None)
