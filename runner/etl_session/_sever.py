@@ -68,18 +68,22 @@ def _handle_of(connection: object) -> object:
     return None if type(handle).__name__ == "LazyHandle" else handle
 
 
-def _open_connections() -> list[Any]:
+def _registered_adapters() -> dict[Any, Any] | None:
+    """dbt's adapter registry when dbt was loaded in this process (never imports it)."""
     factory = getattr(sys.modules.get("dbt.adapters.factory"), "FACTORY", None)
     adapters = getattr(factory, "adapters", None)
-    if not isinstance(adapters, dict):
-        return []
-    connections: list[Any] = []
-    for adapter in list(adapters.values()):
-        # Without the manager's lock: the thread that cancels holds it while it waits.
-        opened = getattr(getattr(adapter, "connections", None), "thread_connections", None)
-        if isinstance(opened, dict):
-            connections.extend(list(opened.values()))
-    return connections
+    return adapters if isinstance(adapters, dict) else None
+
+
+def _thread_connections(adapter: object) -> dict[Any, Any]:
+    # Without the manager's lock: the thread that cancels holds it while it waits.
+    opened = getattr(getattr(adapter, "connections", None), "thread_connections", None)
+    return opened if isinstance(opened, dict) else {}
+
+
+def _open_connections() -> list[Any]:
+    adapters = _registered_adapters() or {}
+    return [c for a in list(adapters.values()) for c in list(_thread_connections(a).values())]
 
 
 def sever_connections(connections: Callable[[], Iterable[Any]] = _open_connections) -> int:
@@ -102,15 +106,12 @@ def forget_connections() -> int:
     exception" every time (seen in CI). Marked closed and forgotten, they are skipped; the next
     invocation registers a fresh adapter. Returns how many connections were forgotten.
     """
-    factory = getattr(sys.modules.get("dbt.adapters.factory"), "FACTORY", None)
-    adapters = getattr(factory, "adapters", None)
-    if not isinstance(adapters, dict):
+    adapters = _registered_adapters()
+    if adapters is None:
         return 0
     forgotten = 0
     for adapter in list(adapters.values()):
-        opened = getattr(getattr(adapter, "connections", None), "thread_connections", None)
-        if not isinstance(opened, dict):
-            continue
+        opened = _thread_connections(adapter)
         for connection in list(opened.values()):
             for sock in _sockets(_handle_of(connection)):
                 with contextlib.suppress(OSError):

@@ -81,12 +81,6 @@ def test_a_connection_not_opened_yet_is_not_opened_by_the_cut() -> None:
     assert opened == []
 
 
-def test_without_dbt_there_is_nothing_to_cut() -> None:
-    # This test process never loaded a dbt adapter in the default provider's view of it,
-    # or it holds no open connection between loads.
-    assert sever_connections() == 0
-
-
 class _BustedHandle:
     """A cut PyHive connection: closing it the adapter's way raises."""
 
