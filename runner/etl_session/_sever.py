@@ -158,6 +158,11 @@ class Severance:
                 self._forgotten = True
                 forget_connections()
 
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until the grace period has passed and the cut, if one was due, is made."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def _wait(self) -> None:
         time.sleep(self._grace)
         with self._lock:
