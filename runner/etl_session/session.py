@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -406,6 +407,9 @@ class _Interrupts:
     and returns; while the session is repaired (`deferred()`), SIGTERM is only noted and Ctrl-C
     is ignored, so the row is always closed. A SIGTERM handler someone else installed (a
     scheduler's) is left alone; etl-run's own (exit 143 before the load starts) is replaced.
+    Both signals start the grace period after which dbt's connections are cut (`Severance`);
+    Ctrl-C otherwise keeps Python's own behaviour, and a Ctrl-C handler someone else installed
+    is left alone.
     """
 
     def __init__(self, grace: float = GRACE_SECONDS) -> None:
@@ -415,6 +419,8 @@ class _Interrupts:
         self._raising = True
         self._previous: Any = None
         self._installed = False
+        self._previous_sigint: Any = None
+        self._installed_sigint = False
 
     def __enter__(self) -> _Interrupts:
         if threading.current_thread() is threading.main_thread():
@@ -424,6 +430,9 @@ class _Interrupts:
             ):
                 self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
                 self._installed = True
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                self._previous_sigint = signal.signal(signal.SIGINT, self._on_sigint)
+                self._installed_sigint = True
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -431,6 +440,9 @@ class _Interrupts:
         if self._installed:
             signal.signal(signal.SIGTERM, self._previous)
             self._installed = False
+        if self._installed_sigint:
+            signal.signal(signal.SIGINT, self._previous_sigint)
+            self._installed_sigint = False
 
     def _on_sigterm(self, signum: int, frame: object) -> None:
         first = not self.received
@@ -438,6 +450,13 @@ class _Interrupts:
         if self._raising and first:
             self._severance.start()
             raise Terminated()
+
+    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        # Ctrl-C as Python has it (KeyboardInterrupt, at every press), and the same cut as
+        # SIGTERM if dbt's cancel then hangs on its connection (dbt-spark).
+        if self._raising:
+            self._severance.start()
+        signal.default_int_handler(signum, frame)
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:

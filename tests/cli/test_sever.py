@@ -140,3 +140,37 @@ def test_cut_connections_are_forgotten_so_the_next_dbt_invocation_starts_clean()
             reset_adapters()  # what the next invocation runs first: no error now
         finally:
             FACTORY.adapters.pop("etl_session_test", None)
+
+
+def test_ctrl_c_starts_the_grace_period_and_its_handler_is_given_back() -> None:
+    import signal
+
+    from etl_session.session import _Interrupts
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        interrupts = _Interrupts(grace=0)
+        interrupts._severance = Severance(grace=0, connections=lambda: [_connection(ours)])
+        with interrupts:
+            assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:
+                pass
+            else:
+                raise AssertionError("Ctrl-C no longer raises KeyboardInterrupt")
+            interrupts._severance.join(timeout=10)
+            assert interrupts._severance.severed == 1
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    # A Ctrl-C handler someone else installed is theirs: left alone.
+    def custom(signum: int, frame: object) -> None:
+        pass
+
+    previous = signal.signal(signal.SIGINT, custom)
+    try:
+        with _Interrupts(grace=0):
+            assert signal.getsignal(signal.SIGINT) is custom
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -39,8 +39,10 @@ def test_sigterm_is_repaired_and_close_by_hand(project: SparkProject) -> None:
     assert project.sessions()[0]["closed_by"] == "runner"
 
 
-def _stopped_while_paused(project: SparkProject, name: str, grace: str) -> tuple[int | None, str]:
-    """etl-run stopped by SIGTERM 3 s into a 120 s statement, with
+def _stopped_while_paused(
+    project: SparkProject, name: str, grace: str, signum: int = signal.SIGTERM
+) -> tuple[int | None, str]:
+    """etl-run stopped by `signum` 3 s into a 120 s statement, with
     ETL_SESSION_CANCEL_GRACE_SECONDS=`grace`; its exit code (None when it still ran 90 s after
     the signal) and its output."""
     load = project.spawn(
@@ -61,7 +63,7 @@ def _stopped_while_paused(project: SparkProject, name: str, grace: str) -> tuple
             what="daily_amounts to start",
         )
         time.sleep(3)  # inside the pause: dbt polls the statement
-        load.send_signal(signal.SIGTERM)
+        load.send_signal(signum)
         try:
             returncode: int | None = load.wait(timeout=90)
         except subprocess.TimeoutExpired:
@@ -104,3 +106,22 @@ def test_sigterm_while_a_statement_runs_ends_the_load(project: SparkProject) -> 
     if project.query(f"show tables in {project.schema} like 'daily_amounts'"):
         assert project.query(f"select count(*) from {project.schema}.daily_amounts") == [(0,)]
     assert (hung, left_running) == (0, 0)
+
+
+def test_ctrl_c_while_a_statement_runs_ends_the_load(project: SparkProject) -> None:
+    """Ctrl-C takes dbt's same cancel path as SIGTERM, so it gets the same cut: with no grace
+    the cut is certain, and the load must end with 130 and its session closed."""
+    project.set_events(EVENTS)
+    hung = left_running = cut = 0
+    for round_, grace in enumerate(("0", "0")):
+        returncode, output = _stopped_while_paused(
+            project, f"interrupted{round_}", grace, signal.SIGINT
+        )
+        sessions = project.sessions()
+        hung += returncode is None
+        left_running += sum(s["status"] == "running" for s in sessions)
+        cut += "warehouse connection(s)" in output
+        assert returncode == 130, f"round {round_ + 1}: {hung} hung, {cut} cut\n{output}"
+        assert sessions[-1]["status"] == "error", output
+        assert "interrupted" in sessions[-1]["message"]
+    assert (hung, left_running, cut) == (0, 0, 2)
