@@ -414,6 +414,8 @@ class _Interrupts:
 
     def __init__(self, grace: float = GRACE_SECONDS) -> None:
         self.received = False
+        #: Ctrl-C (SIGINT) arrived while dbt ran.
+        self.interrupted = False
         # dbt-spark's cancel can wait forever on its own connection: cut it if dbt lingers.
         self._severance = Severance(grace)
         self._raising = True
@@ -455,6 +457,7 @@ class _Interrupts:
         # Ctrl-C as Python has it (KeyboardInterrupt, at every press), and the same cut as
         # SIGTERM if dbt's cancel then hangs on its connection (dbt-spark).
         if self._raising:
+            self.interrupted = True
             self._severance.start()
         signal.default_int_handler(signum, frame)
 
@@ -732,7 +735,9 @@ def _finish_joined(
     nodes: tuple[NodeResult, ...] = invocation.nodes
     if invocation.terminated or interrupts.received:
         outcome, exit_code = aborted(TERMINATED, nodes), EXIT_TERMINATED
-    elif invocation.interrupted:
+    elif invocation.interrupted or interrupts.interrupted:
+        # `interrupted` too: once the cut lands, dbt may end on the cut connection's error
+        # (seen on Spark: "unexpected exception") instead of the KeyboardInterrupt.
         outcome, exit_code = aborted("interrupted", nodes), EXIT_INTERRUPTED
     elif not invocation.ran:
         outcome, exit_code = aborted(invocation.error or "dbt did not run", nodes), EXIT_FAILED
@@ -915,7 +920,9 @@ def _finish(
         # `received` too: a dependency's bare `except:` (at import time, say) can swallow the
         # Terminated raised inside dbt, which then runs on; the signal still ends the load.
         outcome, exit_code = aborted(TERMINATED, nodes), EXIT_TERMINATED
-    elif invocation.interrupted:
+    elif invocation.interrupted or interrupts.interrupted:
+        # `interrupted` too: once the cut lands, dbt may end on the cut connection's error
+        # (seen on Spark: "unexpected exception") instead of the KeyboardInterrupt.
         outcome, exit_code = aborted("interrupted", nodes), EXIT_INTERRUPTED
     elif not invocation.ran:
         outcome = aborted(invocation.error or "dbt did not run", nodes)
@@ -978,7 +985,7 @@ def _finish(
         if recorded is not None:
             session_id = int(recorded["session_id"])
             status = str(recorded.get("status"))
-    elif not opened and invocation.ran and not invocation.interrupted:
+    elif not opened and invocation.ran and not (invocation.interrupted or interrupts.interrupted):
         status = outcome.status
     final_status = status or outcome.status
     if final_status != SUCCESS and exit_code == EXIT_SUCCESS:

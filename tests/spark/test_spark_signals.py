@@ -108,12 +108,18 @@ def test_sigterm_while_a_statement_runs_ends_the_load(project: SparkProject) -> 
     assert (hung, left_running) == (0, 0)
 
 
+#: Ctrl-C: three cuts at once (the second round failed in CI before the fix), then the default.
+INTERRUPT_GRACES = ("0", "0", "0", "5")
+
+
 def test_ctrl_c_while_a_statement_runs_ends_the_load(project: SparkProject) -> None:
     """Ctrl-C takes dbt's same cancel path as SIGTERM, so it gets the same cut: with no grace
-    the cut is certain, and the load must end with 130 and its session closed."""
+    the cut is certain, and the load must end with 130 and its session closed. The cut can
+    make dbt end on the cut connection's error instead of the KeyboardInterrupt (CI: exit 1,
+    "unexpected exception", in the second round of two): the load is still interrupted."""
     project.set_events(EVENTS)
     hung = left_running = cut = 0
-    for round_, grace in enumerate(("0", "0")):
+    for round_, grace in enumerate(INTERRUPT_GRACES):
         returncode, output = _stopped_while_paused(
             project, f"interrupted{round_}", grace, signal.SIGINT
         )
@@ -124,4 +130,5 @@ def test_ctrl_c_while_a_statement_runs_ends_the_load(project: SparkProject) -> N
         assert returncode == 130, f"round {round_ + 1}: {hung} hung, {cut} cut\n{output}"
         assert sessions[-1]["status"] == "error", output
         assert "interrupted" in sessions[-1]["message"]
-    assert (hung, left_running, cut) == (0, 0, 2)
+    assert (hung, left_running) == (0, 0)
+    assert cut >= INTERRUPT_GRACES.count("0")
