@@ -461,6 +461,17 @@ class _Interrupts:
             self._severance.start()
         signal.default_int_handler(signum, frame)
 
+    def noted_in(self, invocation: Invocation) -> Invocation:
+        """`invocation` as the signals that reached the load say it ended. dbt does not always
+        end on the signal's exception: a dependency's bare `except:` (at import time, say) can
+        swallow the Terminated raised inside dbt, which then runs on; once the cut lands, dbt
+        may end on the cut connection's error (seen on Spark: "unexpected exception")."""
+        if self.received and not invocation.terminated:
+            invocation = replace(invocation, terminated=True)
+        if self.interrupted and not invocation.interrupted:
+            invocation = replace(invocation, interrupted=True)
+        return invocation
+
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
         """Let a repair finish whatever signal arrives: a session must not stay running."""
@@ -652,11 +663,10 @@ def _load(
         if not opened and invocation.ran and invocation.success and not invocation.nodes:
             # dbt found nothing to do: the selection matched no node, so no hook ran.
             return _nothing_ran(_no_match(options), period, started, command)
+        ended = interrupts.noted_in(invocation)
         if joining is not None and not opened:
-            return _finish_joined(
-                options, project, joining, invocation, started, command, interrupts
-            )
-        return _finish(options, project, period, run_id, invocation, started, command, interrupts)
+            return _finish_joined(options, project, joining, ended, started, command, interrupts)
+        return _finish(options, project, period, run_id, ended, started, command, interrupts)
     finally:
         for hold in holds:
             hold.close()
@@ -733,11 +743,9 @@ def _finish_joined(
     not), and so is a failure the nodes do not show (one `invocation` row), so that closing
     the session sees it."""
     nodes: tuple[NodeResult, ...] = invocation.nodes
-    if invocation.terminated or interrupts.received:
+    if invocation.terminated:
         outcome, exit_code = aborted(TERMINATED, nodes), EXIT_TERMINATED
-    elif invocation.interrupted or interrupts.interrupted:
-        # `interrupted` too: once the cut lands, dbt may end on the cut connection's error
-        # (seen on Spark: "unexpected exception") instead of the KeyboardInterrupt.
+    elif invocation.interrupted:
         outcome, exit_code = aborted("interrupted", nodes), EXIT_INTERRUPTED
     elif not invocation.ran:
         outcome, exit_code = aborted(invocation.error or "dbt did not run", nodes), EXIT_FAILED
@@ -916,13 +924,9 @@ def _finish(
     # Counted from dbt's events when it returned no result; only dbt's own results are
     # written as per-node results by the repair below (as before the events were read).
     nodes: tuple[NodeResult, ...] = invocation.nodes or invocation.finished_nodes
-    if invocation.terminated or interrupts.received:
-        # `received` too: a dependency's bare `except:` (at import time, say) can swallow the
-        # Terminated raised inside dbt, which then runs on; the signal still ends the load.
+    if invocation.terminated:
         outcome, exit_code = aborted(TERMINATED, nodes), EXIT_TERMINATED
-    elif invocation.interrupted or interrupts.interrupted:
-        # `interrupted` too: once the cut lands, dbt may end on the cut connection's error
-        # (seen on Spark: "unexpected exception") instead of the KeyboardInterrupt.
+    elif invocation.interrupted:
         outcome, exit_code = aborted("interrupted", nodes), EXIT_INTERRUPTED
     elif not invocation.ran:
         outcome = aborted(invocation.error or "dbt did not run", nodes)
@@ -985,7 +989,7 @@ def _finish(
         if recorded is not None:
             session_id = int(recorded["session_id"])
             status = str(recorded.get("status"))
-    elif not opened and invocation.ran and not (invocation.interrupted or interrupts.interrupted):
+    elif not opened and invocation.ran and not invocation.interrupted:
         status = outcome.status
     final_status = status or outcome.status
     if final_status != SUCCESS and exit_code == EXIT_SUCCESS:
