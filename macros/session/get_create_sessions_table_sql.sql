@@ -67,8 +67,9 @@
 {%- endmacro -%}
 
 
-{%- macro _sessions_added_columns_sql(relation) -%}
-    {#- Columns added after 0.1: tables created by an earlier version get them in place. -#}
+{%- macro _sessions_added_columns_sql(relation, present=none) -%}
+    {#- Columns added after 0.1: tables created by an earlier version get them in place. With
+        `present` (the table's column names), only the missing ones. -#}
     {%- for name, type in [
         ('project', dbt.type_string()),
         ('period_timezone', dbt.type_string()),
@@ -76,7 +77,7 @@
         ('selection', dbt.type_string()),
         ('liveness', dbt.type_string()),
         ('closed_by', dbt.type_string()),
-    ] %}
+    ] if present is none or name not in present %}
     alter table {{ relation }} add column if not exists {{ name }} {{ type }};
     {%- endfor %}
 {%- endmacro -%}

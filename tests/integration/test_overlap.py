@@ -4,6 +4,7 @@ refused with exit code 2 naming the running session, or queues behind it with --
 
 from __future__ import annotations
 
+import subprocess
 from datetime import datetime
 from typing import Any
 
@@ -86,3 +87,38 @@ def test_wait_lets_an_overlapping_load_start_when_the_first_ends(warehouse: Ware
     assert (s1, s2) == ("success", "success")
     assert started2 >= finished1
     assert isinstance(started2, datetime)
+
+
+def test_a_reader_of_the_sessions_table_does_not_hold_up_a_load(
+    postgres_warehouse: Warehouse,
+) -> None:
+    """A dashboard or a person may keep a transaction open that has read the sessions table.
+    A load must not wait for it: every lock stronger than a row lock on that table (an ALTER,
+    say) would queue behind the reader, and every later reader behind the load."""
+    wh = postgres_warehouse
+    wh.insert_events(EVENTS)
+    first = wh.etl_run("--period", "2023-05", "-s", "fct_events")
+    assert first.returncode == 0, first.output
+    assert wh.pg is not None
+    reader = wh.pg.connect()
+    reader.autocommit = False  # the reader's transaction stays open until the end
+    try:
+        with reader.cursor() as cur:
+            cur.execute("select count(*) from analytics.etl_sessions")
+            cur.execute("select count(*) from analytics.etl_session_results")
+        command = wh.etl_run_command("--period", "2023-06", "-s", "fct_events")
+        try:
+            run = subprocess.run(
+                command, cwd=wh.workdir, env=wh.env(), capture_output=True, text=True, timeout=90
+            )
+        except subprocess.TimeoutExpired as stuck:
+            raise AssertionError(f"the load waited 90 s for the reader: {stuck.output!r}") from None
+        assert run.returncode == 0, run.stdout + run.stderr
+        with reader.cursor() as cur:  # still open: the load ran beside it
+            cur.execute("select txid_current_if_assigned() is null, now() = statement_timestamp()")
+            assert cur.fetchone() == (True, False)
+    finally:
+        reader.rollback()
+        reader.close()
+    statuses = [status for _, status, *_ in sessions(wh)]
+    assert statuses == ["success", "success"]

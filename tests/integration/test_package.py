@@ -61,6 +61,26 @@ def test_a_period_load_records_one_session_and_stamps_every_row(warehouse: Wareh
     assert facts(warehouse) == [(session_id, 2, 2.0), (session_id, 3, 3.0), (session_id, 4, 4.0)]
 
 
+def test_a_sessions_table_of_an_earlier_version_gets_its_missing_columns(
+    warehouse: Warehouse,
+) -> None:
+    """A table made before the columns were added (here: dropped again) gets exactly those back
+    on the next load; a table that has them all is left without any DDL."""
+    warehouse.insert_events(EVENTS)
+    warehouse.dbt("build", "-s", "fct_events", period=MAY)
+    columns = "select column_name from information_schema.columns where table_name = 'etl_sessions'"
+    everything = {name for (name,) in warehouse.query(columns)}
+    for name in ("liveness", "closed_by"):
+        warehouse.execute(f"alter table analytics.etl_sessions drop column {name}")
+    assert {name for (name,) in warehouse.query(columns)} == everything - {"liveness", "closed_by"}
+
+    warehouse.dbt("build", "-s", "fct_events", period=JUNE)
+
+    assert {name for (name,) in warehouse.query(columns)} == everything
+    statuses = warehouse.query("select status from analytics.etl_sessions order by session_id")
+    assert statuses == [("success",), ("success",)]
+
+
 def test_a_row_at_the_start_is_loaded_and_a_row_at_the_end_is_not(warehouse: Warehouse) -> None:
     warehouse.insert_events(EVENTS)
 
