@@ -27,3 +27,14 @@
     from {{ source_sql }}
     where {{ period_predicate }}
 {%- endmacro -%}
+
+{%- macro postgres__get_replace_period_sql(target_relation, source, columns, period_predicate, incremental_predicates=none) -%}
+    {#- Postgres: first a lock that lets readers in but no other writer, held to the COMMIT. Two
+        invocations may replace the same period at once (two joiners of one shared session, a
+        retried task beside its zombie): under READ COMMITTED the second's delete cannot see the
+        rows the first inserts and has not committed, so without it both inserts would stay and
+        every row of the period would be there twice. With it the second waits, then deletes
+        the first's rows. -#}
+    lock table {{ target_relation }} in share row exclusive mode;
+    {{ etl_session.default__get_replace_period_sql(target_relation, source, columns, period_predicate, incremental_predicates) }}
+{%- endmacro -%}

@@ -7,13 +7,14 @@ project's own tests keep their node counts.
 from __future__ import annotations
 
 import json
+import subprocess
 import textwrap
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from warehouse import INTEGRATION_PROJECT, Warehouse, copy_project, install_packages
+from warehouse import BIN, INTEGRATION_PROJECT, Warehouse, copy_project, install_packages
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +36,9 @@ MODELS = {
     "mat_events": """
         {{ config(materialized='etl_period', etl_period_column='occurred_at',
                   etl_period_begin='2023-04-01',
-                  post_hook="{{ 'select * from no_such_table_in_a_post_hook'
-                                if var('mat_fail_post_hook', false) else 'select 1' }}") }}
+                  post_hook=["{{ 'select * from no_such_table_in_a_post_hook'
+                                 if var('mat_fail_post_hook', false) else 'select 1' }}",
+                             "{{ etl_it_pause_in_transaction() }}"]) }}
         select {{ etl_session.session_id() }} as session_id, e.id, e.occurred_at, e.amount
         from {{ source('raw', 'events') }} as e
     """,
@@ -224,6 +226,108 @@ def test_a_failing_post_hook_rolls_back_the_delete_and_the_insert(wh: Warehouse)
     assert rows(wh, "mat_events") == before  # the earlier session's rows, all of them
     statuses = wh.query("select status from analytics.etl_sessions order by session_id")
     assert statuses == [("success",), ("error",)]
+
+
+@pytest.mark.parametrize("model", ["mat_events", "fct_events"])
+def test_two_joiners_replacing_one_period_at_once_leave_each_row_once(
+    postgres_wh: Warehouse, model: str
+) -> None:
+    """Two invocations that join one shared session (`etl-session open`) may both build the same
+    period model at once: a retried Airflow task beside its zombie, or two tasks whose selections
+    share an upstream model. The second starts while the first sits inside its transaction, after
+    its delete and insert (a post-hook pause). On Postgres the second's delete cannot see rows
+    the first has not committed yet: without a lock it deletes only the old rows and both
+    inserts stay, every row of the period twice. Both routes: the materialization and the
+    strategy (fct_events)."""
+    wh = postgres_wh
+    build(wh, model, MAY)
+    opened = subprocess.run(
+        [str(BIN / "etl-session"), "open", "--period", "2023-05", "--run-id", "two-joiners",
+         "--json", "--project-dir", str(wh.project_dir)],
+        cwd=wh.workdir, env=wh.env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert opened.returncode == 0, opened.stdout + opened.stderr
+    joined = wh.env(json.loads(opened.stdout)["env"])
+    command = [str(BIN / "dbt"), "build", "--select", model, "--target", wh.name]
+    trials, doubled = 3, 0
+    for _ in range(trials):
+        first = subprocess.Popen(
+            [*command, "--vars", "{pause_in_transaction_seconds: 12}"],
+            cwd=wh.project_dir, env=joined, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        seen: list[str] = []
+        assert first.stdout is not None
+        for line in first.stdout:  # until the first sits inside its transaction
+            seen.append(line)
+            if "pausing inside the model transaction" in line:
+                break
+        else:
+            first.wait()
+            raise AssertionError("".join(seen))
+        second = subprocess.run(
+            command, cwd=wh.project_dir, env=joined, capture_output=True, text=True, timeout=300
+        )
+        rest, _ = first.communicate(timeout=300)
+        assert first.returncode == 0, "".join(seen) + rest
+        assert second.returncode == 0, second.stdout + second.stderr
+        ids = [i for (i,) in wh.query(f"select id from analytics.{model} order by id")]
+        doubled += len(ids) - len(set(ids))
+        assert sorted(set(ids)) == [2, 3, 4], ids  # May's rows, nothing else, nothing lost
+    assert doubled == 0, f"{doubled} rows doubled in {trials} trials"
+    [(session_id,)] = wh.query(
+        "select session_id from analytics.etl_sessions where run_id = 'two-joiners'"
+    )
+    assert set(session_of(wh, model).values()) == {session_id}
+
+
+def test_joiners_started_together_each_record_their_results_and_double_nothing(
+    postgres_wh: Warehouse,
+) -> None:
+    """The same race without a pause, as a scheduler starts retried tasks: 3 joiners of one
+    shared session build the same period model and its tests at once, 4 rounds. Each must
+    succeed, each row stays once, and the session keeps one result per node."""
+    wh = postgres_wh
+    build(wh, "mat_events", MAY)
+    opened = subprocess.run(
+        [str(BIN / "etl-session"), "open", "--period", "2023-05", "--run-id", "three-joiners",
+         "--json", "--project-dir", str(wh.project_dir)],
+        cwd=wh.workdir, env=wh.env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert opened.returncode == 0, opened.stdout + opened.stderr
+    joined = wh.env(json.loads(opened.stdout)["env"])
+    command = [str(BIN / "dbt"), "build", "--select", "mat_events", "--target", wh.name]
+    rounds, failed, doubled = 4, [], 0
+    for _ in range(rounds):
+        started = [
+            subprocess.Popen(
+                command,
+                cwd=wh.project_dir,
+                env=joined,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        for proc in started:
+            output, _ = proc.communicate(timeout=300)
+            if proc.returncode != 0:
+                failed.append(output[-2000:])
+        ids = [i for (i,) in wh.query("select id from analytics.mat_events order by id")]
+        doubled += len(ids) - len(set(ids))
+        assert sorted(set(ids)) == [2, 3, 4], ids
+    assert (len(failed), doubled) == (0, 0), failed
+    [(session_id,)] = wh.query(
+        "select session_id from analytics.etl_sessions where run_id = 'three-joiners'"
+    )
+    recorded = wh.query(
+        "select node_id, count(*) from analytics.etl_session_results where session_id = ?"
+        " group by node_id",
+        [session_id],
+    )
+    assert recorded and all(count == 1 for _, count in recorded), recorded
+    assert "model.etl_it.mat_events" in {node for node, _ in recorded}
 
 
 def test_incremental_predicates_limit_the_rows_deleted(duckdb_wh: Warehouse) -> None:
