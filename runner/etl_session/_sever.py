@@ -11,8 +11,15 @@ thread in `recv_GetOperationStatus`). CI saw etl-run still running 300 s after S
 shuts down the sockets under dbt's open connections. Every read blocked on them returns at
 once with an error, dbt gives up, and the runner closes the session as usual (on a connection
 of its own). The server sees the client gone and closes its session, which ends the session's
-statements. Connections without a Python socket underneath (psycopg2, DuckDB, ODBC) are left
-alone: their adapters' cancel does not share the connection.
+statements.
+
+DuckDB connections are not cut, but dbt-duckdb's cancel has a gap of its own: `interrupt()`
+stops only a statement that is running. A signal that lands after dbt started a model and before
+its query reached DuckDB (while the model compiles, say) cancels nothing, and the query then runs
+to its end, minutes or hours later (seen: etl-run still running 90 s after SIGTERM). So after the
+grace period `Severance` also interrupts their running statements, again every `REPEAT_SECONDS`,
+until dbt returns. (dbt-postgres ends the backends of a cancelled load, `pg_terminate_backend`,
+so a query that starts later fails at once; psycopg2 connections are left alone.)
 
 Nothing here imports dbt: with no adapter loaded there is nothing to cut.
 """
@@ -24,12 +31,15 @@ import os
 import socket
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 #: Seconds dbt gets to cancel its queries after a signal before its sockets are shut down.
 GRACE_SECONDS = 5.0
+
+#: After the grace period, how often the statements of DuckDB connections are interrupted
+#: again (a statement that starts later is stopped within this time).
+REPEAT_SECONDS = 0.25
 
 #: How deep below a connection's handle a socket is looked for (PyHive: wrapper, connection,
 #: SASL transport, TSocket, socket).
@@ -37,6 +47,23 @@ _DEPTH = 5
 
 
 def _sockets(root: object) -> Iterator[socket.socket]:
+    for item in _below(root):
+        if isinstance(item, socket.socket):
+            yield item
+
+
+def _cancellers(root: object) -> Iterator[Callable[[], object]]:
+    """How to cancel the running statement of each DuckDB connection below `root` (its
+    `interrupt()`: safe from another thread, and does nothing when no statement runs)."""
+    for item in _below(root):
+        package = (type(item).__module__ or "").split(".")[0]
+        cancel = getattr(item, "interrupt", None) if package in {"duckdb", "_duckdb"} else None
+        if callable(cancel):
+            yield cancel
+
+
+def _below(root: object) -> Iterator[object]:
+    """`root` and the objects its attributes hold, breadth first, `_DEPTH` levels down."""
     seen: set[int] = set()
     level: list[object] = [root]
     for _ in range(_DEPTH + 1):
@@ -45,8 +72,8 @@ def _sockets(root: object) -> Iterator[socket.socket]:
             if id(item) in seen:
                 continue
             seen.add(id(item))
+            yield item
             if isinstance(item, socket.socket):
-                yield item
                 continue
             attributes = getattr(item, "__dict__", None)
             if isinstance(attributes, dict):
@@ -97,6 +124,21 @@ def sever_connections(connections: Callable[[], Iterable[Any]] = _open_connectio
     return severed
 
 
+def cancel_statements(connections: Callable[[], Iterable[Any]] = _open_connections) -> int:
+    """Cancel the running statement of every DuckDB connection dbt holds; how many connections
+    were asked."""
+    asked = 0
+    for connection in connections():
+        handle = _handle_of(connection)
+        if handle is None:
+            continue
+        for cancel in _cancellers(handle):
+            with contextlib.suppress(Exception):  # closed meanwhile: nothing runs on it
+                cancel()
+                asked += 1
+    return asked
+
+
 def forget_connections() -> int:
     """Drop dbt's adapters and their connections without closing them through the adapter.
 
@@ -138,7 +180,11 @@ class Severance:
         self._forgotten = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._cut = threading.Event()
         self.severed = 0
+        #: How many times a connection's running statement was cancelled after the grace.
+        self.cancelled_statements = 0
 
     def start(self) -> None:
         """Count the grace period from now (once; later calls change nothing)."""
@@ -152,6 +198,7 @@ class Severance:
         """No cut from now on; waits for a cut under way (new connections are not touched).
         When a cut was made, dbt's cut connections are forgotten (`forget_connections`), so
         that the next dbt invocation of this process starts clean."""
+        self._wake.set()
         with self._lock:
             self._cancelled = True
             if self.severed and not self._forgotten:
@@ -159,18 +206,40 @@ class Severance:
                 forget_connections()
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait until the grace period has passed and the cut, if one was due, is made."""
+        """Wait until the grace period has passed and the cut, if one was due, is made (the
+        statements are cancelled again after that, until `cancel()`)."""
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._cut.wait(timeout)
 
     def _wait(self) -> None:
-        time.sleep(self._grace)
+        try:
+            if not self._wake.wait(self._grace):
+                self._cut_and_cancel()
+        finally:
+            self._cut.set()
+        # A statement that was not running yet escaped the cancel: ask again until dbt returns.
+        while not self._wake.wait(REPEAT_SECONDS):
+            with self._lock:
+                if self._cancelled:
+                    return
+                self.cancelled_statements += cancel_statements(self._connections)
+
+    def _cut_and_cancel(self) -> None:
         with self._lock:
-            if not self._cancelled:
-                self.severed = sever_connections(self._connections)
-                if self.severed:
-                    os.write(
-                        2,
-                        f"etl-session: dbt did not stop within {self._grace:g} s of the signal: "
-                        f"shut down {self.severed} warehouse connection(s)\n".encode(),
-                    )
+            if self._cancelled:
+                return
+            self.severed = sever_connections(self._connections)
+            asked = cancel_statements(self._connections)
+            self.cancelled_statements += asked
+            if self.severed:
+                os.write(
+                    2,
+                    f"etl-session: dbt did not stop within {self._grace:g} s of the signal: "
+                    f"shut down {self.severed} warehouse connection(s)\n".encode(),
+                )
+            if asked:
+                os.write(
+                    2,
+                    f"etl-session: dbt did not stop within {self._grace:g} s of the signal: "
+                    "cancelling its running statements until it does\n".encode(),
+                )

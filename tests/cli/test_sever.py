@@ -83,6 +83,75 @@ def test_a_connection_not_opened_yet_is_not_opened_by_the_cut() -> None:
     assert opened == []
 
 
+def _duckdb_query_in_thread(
+    conn: Any, delay: float
+) -> tuple[threading.Thread, list[BaseException | int]]:
+    """After `delay` seconds, a query that would run for minutes, on `conn`, in a thread."""
+    outcome: list[BaseException | int] = []
+
+    def run() -> None:
+        time.sleep(delay)
+        try:
+            outcome.append(
+                conn.execute("select sum(hash(range)) from range(200000000000)").fetchone()[0]
+            )
+        except BaseException as error:  # the interrupt is what is looked for
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_duckdb_statement_that_starts_after_the_grace_is_still_cancelled() -> None:
+    """dbt's cancel (DuckDB's interrupt()) misses a statement that is not running yet; after the
+    grace period the statements are cancelled again until the load ends, so one that starts
+    late is stopped too. A real DuckDB connection nested as dbt-duckdb nests it."""
+    import duckdb
+
+    conn = duckdb.connect()
+    try:
+        connection = _Holder(None)
+        connection.handle = _Holder(_Holder(conn.cursor()))  # type: ignore[attr-defined]
+        cursor = connection.handle.inner.inner  # type: ignore[attr-defined]
+        thread, outcome = _duckdb_query_in_thread(cursor, delay=1.0)  # starts after the grace
+        severance = Severance(grace=0.2, connections=lambda: [connection])
+        severance.start()
+        thread.join(timeout=60)
+        severance.cancel()
+        assert not thread.is_alive(), "the statement was never cancelled"
+        assert len(outcome) == 1 and isinstance(outcome[0], duckdb.InterruptException), outcome
+        assert severance.cancelled_statements >= 2  # at the grace, then again once it ran
+        assert severance.severed == 0  # nothing to cut: the connection stays usable
+        assert cursor.execute("select 42").fetchone() == (42,)
+    finally:
+        conn.close()
+
+
+def test_no_statement_is_cancelled_once_the_load_ended() -> None:
+    import duckdb
+
+    conn = duckdb.connect()
+    try:
+        connection = _Holder(None)
+        connection.handle = _Holder(conn.cursor())  # type: ignore[attr-defined]
+        severance = Severance(grace=0.2, connections=lambda: [connection])
+        severance.start()
+        severance.cancel()  # dbt returned within the grace
+        thread, outcome = _duckdb_query_in_thread(
+            connection.handle.inner,
+            delay=0.0,  # type: ignore[attr-defined]
+        )
+        time.sleep(1.5)
+        assert thread.is_alive() and outcome == []  # still running: nobody cancelled it
+        assert severance.cancelled_statements == 0
+        connection.handle.inner.interrupt()  # type: ignore[attr-defined]
+        thread.join(timeout=60)
+        assert isinstance(outcome[0], duckdb.InterruptException)
+    finally:
+        conn.close()
+
+
 class _BustedHandle:
     """A cut PyHive connection: closing it the adapter's way raises."""
 

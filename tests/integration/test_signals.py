@@ -17,7 +17,10 @@ pytestmark = pytest.mark.integration
 
 MAY_EVENTS = [(1, "2023-05-01 00:00:00", 1.0), (2, "2023-05-20 10:00:00", 2.0)]
 JUNE_EVENTS = [(3, "2023-06-01 00:00:00", 3.0), (4, "2023-06-15 12:00:00", 4.0)]
-SLOW = "{with_slow: true, slow_seconds: 25, slow_rows: 1000000000}"
+# On DuckDB some 30 s on 2 cores: a load signalled in its first seconds cannot end first, and
+# should dbt's cancel miss the query (it interrupts only a query DuckDB runs), it still ends
+# within the test's timeout.
+SLOW = "{with_slow: true, slow_seconds: 25, slow_rows: 10000000000}"
 VERY_SLOW = "{with_slow: true, slow_seconds: 120, slow_rows: 200000000000}"
 
 
@@ -80,6 +83,37 @@ def test_sigterm_closes_the_session_as_error_and_exits_143(
     assert first[1] == "success"
     assert terminated[1:] == ("error", "terminated by SIGTERM")
     assert [row for row in facts(warehouse) if row[1] in {1, 2}] == may
+
+
+def test_sigterm_before_the_query_starts_still_stops_it(warehouse: Warehouse) -> None:
+    """dbt's cancel interrupts only a statement the warehouse runs (DuckDB's interrupt(),
+    Postgres's cancel request). A SIGTERM that lands after dbt started a model but before its
+    query reached the warehouse (here: the model is busy compiling) cancels nothing, and the
+    query then runs to its end: minutes or hours. etl-run keeps cancelling after the grace
+    period until dbt returns. 2 rounds."""
+    wh = warehouse
+    load_may(wh)
+    slow = "{with_slow: true, slow_seconds: 600, slow_rows: 200000000000, slow_compile_loops: 60}"
+    for _ in range(2):
+        proc = wh.spawn_etl_run(
+            "--period", "2023-06", "--vars", slow, "-s", "fct_events", "slow",
+            env={"ETL_SESSION_CANCEL_GRACE_SECONDS": "1"},
+        )  # fmt: skip
+        seen = wait_for_line(proc, "START sql table model", "slow")
+        time.sleep(0.3)  # compiling: no query of the model on the warehouse yet
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rest, _ = proc.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rest, _ = proc.communicate()
+            raise AssertionError(
+                "still running 90 s after SIGTERM:\n" + "".join(seen) + rest
+            ) from None
+        output = "".join(seen) + rest
+        assert proc.returncode == 143, output
+        assert sessions(wh)[-1][1:] == ("error", "terminated by SIGTERM"), output
+    assert [row for row in sessions(wh) if row[1] == "running"] == []
 
 
 @pytest.mark.parametrize("delay", [0.5, 1.5, 3.0])
@@ -221,22 +255,41 @@ def test_a_duckdb_file_held_by_another_process_is_refused_or_queued(
     2 at once, or with --wait retries until the file is free."""
     wh = duckdb_warehouse
     wh.insert_events(MAY_EVENTS)
+    # Holds the file until its stdin closes: when the test says so, or when the test is gone.
     holder = subprocess.Popen(
         [str(BIN / "python"), "-c",
-         f"import duckdb, sys, time; c = duckdb.connect({str(wh.duckdb_path)!r}); "
-         "print('held', flush=True); time.sleep(float(sys.argv[1]))", "12"],
-        stdout=subprocess.PIPE, text=True,
+         f"import duckdb, sys; c = duckdb.connect({str(wh.duckdb_path)!r}); "
+         "print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
-    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    queued: subprocess.Popen[str] | None = None
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
 
-    refused = wh.etl_run("--period", "2023-05", "-q")
+        refused = wh.etl_run("--period", "2023-05", "-q")
 
-    assert refused.returncode == 2, refused.output
-    assert "Could not set lock on file" in refused.stderr
-    assert "Traceback" not in refused.output
+        assert refused.returncode == 2, refused.output
+        assert "Could not set lock on file" in refused.stderr
+        assert "Traceback" not in refused.output
 
-    queued = wh.etl_run("--period", "2023-05", "-q", "--wait", "120")
-    holder.wait(timeout=60)
+        # The file is released only once the queued load has found it locked (dbt's log).
+        log = wh.workdir / "logs-queued" / "dbt.log"
+        logged = log.stat().st_size if log.exists() else 0
+        queued = wh.spawn_etl_run("--period", "2023-05", "-q", "--wait", "120", name="queued")
+        deadline = time.monotonic() + 120
+        while not (log.exists() and b"Could not set lock on file" in log.read_bytes()[logged:]):
+            assert queued.poll() is None, queued.communicate()[0]
+            assert time.monotonic() < deadline, "the queued load never found the file locked"
+            time.sleep(0.2)
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=60)
+        output, _ = queued.communicate(timeout=300)
+    finally:
+        for proc in (holder, queued):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
-    assert queued.returncode == 0, queued.output
+    assert queued.returncode == 0, output
     assert [row[1] for row in sessions(wh)] == ["success"]
