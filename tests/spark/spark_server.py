@@ -48,6 +48,31 @@ def _listening(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def _listens_in_group(group: int, port: int) -> bool:
+    """Whether the socket listening on `port` belongs to process group `group` (the server's),
+    not to a process that took the port meanwhile. True where /proc cannot tell (not Linux)."""
+    try:
+        tables = [Path(f"/proc/net/{name}").read_text() for name in ("tcp", "tcp6")]
+    except OSError:
+        return True
+    sockets = set()
+    for table in tables:
+        for line in table.splitlines()[1:]:
+            fields = line.split()  # sl local_address rem_address st ... inode
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                sockets.add(f"socket:[{fields[9]}]")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.getpgid(int(pid)) != group:
+                continue
+            descriptors = Path(f"/proc/{pid}/fd")
+            if any(os.readlink(fd) in sockets for fd in descriptors.iterdir()):
+                return True
+        except OSError:  # the process ended meanwhile
+            continue
+    return False
+
+
 def _spark_submit() -> Path:
     import pyspark
 
@@ -127,6 +152,67 @@ def _command(root: Path, port: int) -> list[str]:
     return command
 
 
+#: Starts on a fresh port when the one `_free_port` found was taken before the server bound it.
+PORT_TRIES = 5
+
+
+class _PortTaken(Exception):
+    """Another process took the port before the server bound it."""
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _remove(root: Path) -> None:
+    if not os.environ.get("ETL_SESSION_TEST_SPARK_KEEP"):
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _start(root: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """The server in `root`, listening on a free port of 127.0.0.1: its process and port."""
+    (root / "tmp").mkdir()
+    port = _free_port()
+    env = dict(os.environ)
+    env.pop("SPARK_HOME", None)
+    env.update({"SPARK_LOG_DIR": str(root / "logs"), "SPARK_LOCAL_IP": "127.0.0.1"})
+    with (root / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            _command(root, port),
+            cwd=root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        # Someone else's listener on the port does not count: the server fails to bind it.
+        while not (_listening("127.0.0.1", port) and _listens_in_group(process.pid, port)):
+            if process.poll() is not None:
+                text = (root / "server.log").read_bytes()
+                if b"Address already in use" in text or b"Could not create ServerSocket" in text:
+                    raise _PortTaken(port)
+                raise RuntimeError(
+                    f"the Spark Thrift server exited with {process.returncode}: "
+                    f"see {root / 'server.log'}"
+                )
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Spark Thrift server did not listen in {START_TIMEOUT} s")
+            time.sleep(0.5)
+    except BaseException:
+        _stop(process)
+        raise
+    return process, port
+
+
 @contextlib.contextmanager
 def spark_server() -> Iterator[SparkServer]:
     """A Spark Thrift server for the duration of the block (or the one the environment names)."""
@@ -135,45 +221,25 @@ def spark_server() -> Iterator[SparkServer]:
         host = os.environ.get("ETL_SESSION_TEST_SPARK_HOST", "127.0.0.1")
         yield SparkServer(host, int(given), None)
         return
-    root = Path(tempfile.mkdtemp(prefix="etl-spark-"))
-    (root / "tmp").mkdir()
-    port = _free_port()
-    log = (root / "server.log").open("wb")
-    env = dict(os.environ)
-    env.pop("SPARK_HOME", None)
-    env.update({"SPARK_LOG_DIR": str(root / "logs"), "SPARK_LOCAL_IP": "127.0.0.1"})
-    process = subprocess.Popen(
-        _command(root, port),
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _listening("127.0.0.1", port):
-            if process.poll() is not None:
+    for attempt in range(1, PORT_TRIES + 1):
+        root = Path(tempfile.mkdtemp(prefix="etl-spark-"))
+        try:
+            process, port = _start(root)
+            break
+        except _PortTaken:
+            _remove(root)  # a fresh folder too: the metastore of a server that never served
+            if attempt == PORT_TRIES:
                 raise RuntimeError(
-                    f"the Spark Thrift server exited with {process.returncode}: "
-                    f"see {root / 'server.log'}"
-                )
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the Spark Thrift server did not listen in {START_TIMEOUT} s")
-            time.sleep(0.5)
+                    f"the Spark Thrift server found its port taken {PORT_TRIES} times"
+                ) from None
+        except BaseException:
+            _remove(root)
+            raise
+    try:
         yield SparkServer("127.0.0.1", port, root)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
-        if not os.environ.get("ETL_SESSION_TEST_SPARK_KEEP"):
-            shutil.rmtree(root, ignore_errors=True)
+        _stop(process)
+        _remove(root)
 
 
 if __name__ == "__main__":  # a server for manual work: python tests/spark/spark_server.py

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import time
+import subprocess
+import threading
 
 from conftest import SparkProject
 
@@ -43,6 +44,42 @@ def _days(project: SparkProject) -> list[tuple[int, str, int, float]]:
             f" from {project.schema}.daily_amounts order by day"
         )
     ]
+
+
+#: Seconds daily_amounts pauses in its pre-hook (spark_it_pause) in a load that a test stops:
+#: once the model has started, the load is still running when the signal comes, however busy
+#: the machine.
+PAUSE_SECONDS = 30
+
+
+def spawn_paused(
+    project: SparkProject, name: str
+) -> tuple[subprocess.Popen[str], list[str], threading.Thread]:
+    """etl-run of MAY_1_2 whose daily_amounts pauses PAUSE_SECONDS, once it has started that
+    model (its session is open by then): the process, its output lines (still filled by the
+    reader thread) and that thread."""
+    load = project.spawn(
+        "--period", MAY_1_2, "--vars", f"{{etl_it_pause_seconds: {PAUSE_SECONDS}}}", name=name
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(load.stdout or []), daemon=True)
+    reader.start()
+
+    def started() -> bool:
+        return any("daily_amounts" in line and "START" in line for line in lines)
+
+    try:
+        project.wait_for(
+            lambda: started() or load.poll() is not None,
+            timeout=180,
+            what="daily_amounts to start",
+        )
+        assert started(), "".join(lines)
+    except BaseException:
+        load.kill()
+        load.wait()
+        raise
+    return load, lines, reader
 
 
 def test_load_reload_vanished_rows_and_boundaries(project: SparkProject) -> None:
@@ -146,17 +183,10 @@ def test_failing_model_ends_the_session_as_error(project: SparkProject) -> None:
 
 def test_sigkill_then_the_next_load(project: SparkProject) -> None:
     project.set_events(EVENTS)
-    victim = project.spawn("--period", MAY_1_2, name="victim")
-    try:
-        project.wait_for(
-            lambda: any(s["status"] == "running" for s in _sessions_or_none(project)),
-            timeout=180,
-            what="the victim's session to open",
-        )
-        time.sleep(2)  # mid-load
-    finally:
-        os.kill(victim.pid, signal.SIGKILL)
-        victim.wait()
+    victim, _, reader = spawn_paused(project, "victim")
+    os.kill(victim.pid, signal.SIGKILL)  # mid-load: daily_amounts pauses PAUSE_SECONDS
+    victim.wait()
+    reader.join(timeout=10)
     (killed,) = project.sessions()
     assert killed["status"] == "running"
     listed = project.etl_session("list", "--json")
@@ -182,10 +212,3 @@ def test_sigkill_then_the_next_load(project: SparkProject) -> None:
     assert sessions[-1]["started"] >= sessions[0]["finished"]
     assert [row[1] for row in _facts(project)] == [1, 2, 3]
     assert {row[0] for row in _facts(project)} == {sessions[-1]["session_id"]}
-
-
-def _sessions_or_none(project: SparkProject) -> list[dict[str, object]]:
-    try:
-        return project.sessions()
-    except Exception:  # the sessions view does not exist yet
-        return []

@@ -9,23 +9,21 @@ import threading
 import time
 
 from conftest import SparkProject
-from test_spark_loads import EVENTS, MAY_1_2, _sessions_or_none
+from test_spark_loads import EVENTS, MAY_1_2, spawn_paused
 
 
 def test_sigterm_is_repaired_and_close_by_hand(project: SparkProject) -> None:
     project.set_events(EVENTS)
-    load = project.spawn("--period", MAY_1_2, name="terminated")
+    load, lines, reader = spawn_paused(project, "terminated")
     try:
-        project.wait_for(
-            lambda: any(s["status"] == "running" for s in _sessions_or_none(project)),
-            timeout=180,
-            what="the session to open",
-        )
-        load.send_signal(signal.SIGTERM)
-        output, _ = load.communicate(timeout=300)
+        load.send_signal(signal.SIGTERM)  # mid-load: daily_amounts pauses PAUSE_SECONDS
+        load.wait(timeout=300)
     finally:
         if load.poll() is None:
             load.kill()
+            load.wait()
+    reader.join(timeout=10)
+    output = "".join(lines)
     assert load.returncode == 143, output
     (session,) = project.sessions()
     assert session["status"] == "error", output
