@@ -13,15 +13,13 @@ once with an error, dbt gives up, and the runner closes the session as usual (on
 of its own). The server sees the client gone and closes its session, which ends the session's
 statements.
 
-DuckDB connections are not cut, but dbt-duckdb's cancel has a gap of its own: `interrupt()`
-stops only a statement that is running. A signal that lands after dbt started a model and before
-its query reached DuckDB (while the model compiles, say) cancels nothing, and the query then runs
-to its end, minutes or hours later (seen: etl-run still running 90 s after SIGTERM). So after the
-grace period `Severance` also interrupts their running statements, again every `REPEAT_SECONDS`,
-until dbt returns. (dbt-postgres ends the backends of a cancelled load, `pg_terminate_backend`,
-so a query that starts later fails at once; psycopg2 connections are left alone.)
-
-Nothing here imports dbt: with no adapter loaded there is nothing to cut.
+DuckDB and psycopg2 connections are not cut, but their cancel has a gap of its own: DuckDB's
+`interrupt()` stops only a statement that is running, and dbt-postgres ends the backends it
+knows of at that moment. A signal that lands after dbt started a model and before its query
+reached the warehouse (while the model compiles, say) stops nothing, and the query then runs to
+its end, minutes or hours later (seen on both: etl-run still running 90 s after SIGTERM). So
+after the grace period `Severance` also cancels their running statements (`interrupt()`,
+psycopg2's `cancel()`), again every `REPEAT_SECONDS`, until dbt returns.
 """
 
 from __future__ import annotations
@@ -37,8 +35,8 @@ from typing import Any
 #: Seconds dbt gets to cancel its queries after a signal before its sockets are shut down.
 GRACE_SECONDS = 5.0
 
-#: After the grace period, how often the statements of DuckDB connections are interrupted
-#: again (a statement that starts later is stopped within this time).
+#: After the grace period, how often the statements of DuckDB and psycopg2 connections are
+#: cancelled again (a statement that starts later is stopped within this time).
 REPEAT_SECONDS = 0.25
 
 #: How deep below a connection's handle a socket is looked for (PyHive: wrapper, connection,
@@ -53,11 +51,12 @@ def _sockets(root: object) -> Iterator[socket.socket]:
 
 
 def _cancellers(root: object) -> Iterator[Callable[[], object]]:
-    """How to cancel the running statement of each DuckDB connection below `root` (its
-    `interrupt()`: safe from another thread, and does nothing when no statement runs)."""
+    """How to cancel the running statement of each DuckDB or psycopg2 connection below `root`
+    (`interrupt()`, `cancel()`: safe from another thread, and nothing when no statement runs)."""
     for item in _below(root):
         package = (type(item).__module__ or "").split(".")[0]
-        cancel = getattr(item, "interrupt", None) if package in {"duckdb", "_duckdb"} else None
+        method = {"duckdb": "interrupt", "_duckdb": "interrupt", "psycopg2": "cancel"}.get(package)
+        cancel = getattr(item, method, None) if method else None
         if callable(cancel):
             yield cancel
 
@@ -125,8 +124,8 @@ def sever_connections(connections: Callable[[], Iterable[Any]] = _open_connectio
 
 
 def cancel_statements(connections: Callable[[], Iterable[Any]] = _open_connections) -> int:
-    """Cancel the running statement of every DuckDB connection dbt holds; how many connections
-    were asked."""
+    """Cancel the running statement of every DuckDB or psycopg2 connection dbt holds; how many
+    connections were asked."""
     asked = 0
     for connection in connections():
         handle = _handle_of(connection)
