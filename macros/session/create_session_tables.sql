@@ -4,7 +4,10 @@
     {%- set sessions = etl_session._sessions_relation() -%}
     {%- set results = etl_session._results_relation() -%}
     {%- set existing = adapter.get_relation(sessions.database, sessions.schema, sessions.identifier) -%}
-    {%- if existing -%}
+    {#- Spark keeps its idempotent DDL every time (its sessions table is a view over an event
+        log, with a heartbeat table and id claims beside it; it has no such lock). -#}
+    {%- set every_time = adapter.type() == 'spark' -%}
+    {%- if existing and not every_time -%}
         {#- The usual case: no DDL at all, only the columns an earlier version lacked. An ALTER
             (even ADD COLUMN IF NOT EXISTS) takes the table's strongest lock: it would wait for
             any open transaction that has read the table (a dashboard's, a running model's),
@@ -18,10 +21,10 @@
         {%- do adapter.create_schema(sessions) -%}
         {#- A new (or recreated) sessions table: its ids continue after the largest session id
             the project's tables already hold, so an id never names two loads. -#}
-        {%- set first_id = etl_session._largest_stamped_session_id() + 1 -%}
+        {%- set first_id = 1 if existing else etl_session._largest_stamped_session_id() + 1 -%}
         {%- do etl_session._execute(etl_session.get_create_sessions_table_sql(sessions, first_id)) -%}
     {%- endif -%}
-    {%- if not existing or not adapter.get_relation(results.database, results.schema, results.identifier) -%}
+    {%- if not existing or every_time or not adapter.get_relation(results.database, results.schema, results.identifier) -%}
         {%- do etl_session._execute(etl_session.get_create_session_results_table_sql(results)) -%}
     {%- endif -%}
 {%- endmacro -%}
