@@ -180,6 +180,17 @@ def session_of(wh: Warehouse, model: str) -> dict[int, int]:
     return dict(wh.query(f"select id, session_id from analytics.{model}"))
 
 
+def join_may(wh: Warehouse, run_id: str) -> dict[str, str]:
+    """Open a shared session of May (`etl-session open`); the environment that joins it."""
+    opened = subprocess.run(
+        [str(BIN / "etl-session"), "open", "--period", "2023-05", "--run-id", run_id,
+         "--json", "--project-dir", str(wh.project_dir)],
+        cwd=wh.workdir, env=wh.env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert opened.returncode == 0, opened.stdout + opened.stderr
+    return wh.env(json.loads(opened.stdout)["env"])
+
+
 # -- the period replacement ----------------------------------------------------------------------
 
 
@@ -241,13 +252,7 @@ def test_two_joiners_replacing_one_period_at_once_leave_each_row_once(
     strategy (fct_events)."""
     wh = postgres_wh
     build(wh, model, MAY)
-    opened = subprocess.run(
-        [str(BIN / "etl-session"), "open", "--period", "2023-05", "--run-id", "two-joiners",
-         "--json", "--project-dir", str(wh.project_dir)],
-        cwd=wh.workdir, env=wh.env(), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert opened.returncode == 0, opened.stdout + opened.stderr
-    joined = wh.env(json.loads(opened.stdout)["env"])
+    joined = join_may(wh, "two-joiners")
     command = [str(BIN / "dbt"), "build", "--select", model, "--target", wh.name]
     trials, doubled = 2, 0
     for _ in range(trials):
@@ -289,13 +294,7 @@ def test_joiners_started_together_each_record_their_results_and_double_nothing(
     succeed, each row stays once, and the session keeps one result per node."""
     wh = postgres_wh
     build(wh, "mat_events", MAY)
-    opened = subprocess.run(
-        [str(BIN / "etl-session"), "open", "--period", "2023-05", "--run-id", "three-joiners",
-         "--json", "--project-dir", str(wh.project_dir)],
-        cwd=wh.workdir, env=wh.env(), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert opened.returncode == 0, opened.stdout + opened.stderr
-    joined = wh.env(json.loads(opened.stdout)["env"])
+    joined = join_may(wh, "three-joiners")
     command = [str(BIN / "dbt"), "build", "--select", "mat_events", "--target", wh.name]
     rounds, failed, doubled = 3, [], 0
     for _ in range(rounds):
