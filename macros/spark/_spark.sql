@@ -147,6 +147,17 @@
 {%- endmacro -%}
 
 
+{%- macro _spark_properties(relation) -%}
+    {#- All properties of a table, as a dict. -#}
+    {%- set found = etl_session._execute('show tblproperties ' ~ relation) -%}
+    {%- set properties = {} -%}
+    {%- for row in (found.rows if found is not none else []) -%}
+        {%- do properties.update({row[0] | string: row[1] | string}) -%}
+    {%- endfor -%}
+    {{ return(properties) }}
+{%- endmacro -%}
+
+
 {%- macro _spark_file_format() -%}
     {#- The model's table format (dbt-spark's `file_format`, default parquet). -#}
     {{ return((config.get('file_format', none) or 'parquet') | string | lower) }}

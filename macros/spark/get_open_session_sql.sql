@@ -8,9 +8,9 @@
            owner stopped heartbeating;
         3. refuse (append a `void` event for the id, return a no-op) when a session of this
            project and target with a smaller id still runs (one found dead only after step 2
-           counts as running: the next attempt closes it), or a smaller id was claimed a moment
-           ago for it and has no event yet. A later claimer always sees an earlier one, so of
-           two racing loads at most the first runs.
+           counts as running: the next attempt closes it), or a smaller id was claimed for it by
+           a load that is alive and has not opened yet. A later claimer always sees an earlier
+           one, so of two racing loads at most the first runs.
     -#}
     {%- set log = etl_session._spark_log_relation() -%}
     {%- set project = ctx.project or ctx.source -%}
@@ -48,23 +48,56 @@
         {'status': 'error', 'closed_by': 'abandoned',
          'message': 'abandoned: the load that opened this session stopped heartbeating (found by run ' ~ ctx.run_id ~ ')'})) -%}
 
-    {#- 3. who came first -#}
+    {#- 3. who came first. The ids claimed just before ours (the last `window`, not only those
+        above the first read: a claim that a refused load's `void` overtook is still pending)
+        are judged from one scan of the log, since a second scan (the view's) can miss an `open`
+        committed in between and see neither a running session nor a pending claim. An `open`
+        without `close` or `void` is a load running; no event at all is a load between its
+        claim and its open, for as long as it heartbeats (etl-run beats before it claims), or,
+        when it never beat (plain dbt), until its claim is older than the heartbeat timeout.
+        Older ids: the view. -#}
+    {%- set window = [first_id, claim.id - 100] | max -%}
     {%- set checked = etl_session._execute(etl_session._spark_refresh_sql() ~ '\n'
-        ~ 'select (select count(*) from ' ~ relation ~ ' as s where s.status = \'running\' and ' ~ same_load
-        ~ ' and s.session_id < ' ~ claim.id ~ '), unix_timestamp(), '
-        ~ '(select concat_ws(\',\', collect_set(cast(e.session_id as string))) from ' ~ log ~ ' as e'
-        ~ ' where e.session_id > ' ~ base ~ ' and e.session_id < ' ~ claim.id ~ ')') -%}
+        ~ 'select count(*), unix_timestamp() from ' ~ relation ~ ' as s where s.status = \'running\' and ' ~ same_load
+        ~ ' and s.session_id < ' ~ window) -%}
     {%- set blocking = namespace(count=checked.rows[0][0] | int) -%}
     {%- set now = checked.rows[0][1] | int -%}
-    {%- set logged = ((checked.rows[0][2] or '') | string).split(',') -%}
-    {%- for pending in range(base + 1, claim.id) -%}
-        {%- if blocking.count == 0 and (pending | string) not in logged -%}
-            {#- Claimed, no event yet: a load between its claim and its open, unless it is old. -#}
-            {%- set table = etl_session._spark_claim_relation(pending) -%}
-            {%- if etl_session._spark_property(table, 'etl_session.load') == project ~ '|' ~ ctx.target
-                  and ((etl_session._spark_property(table, 'etl_session.claimed') or 0) | int)
-                      > now - etl_session._spark_heartbeat_timeout() -%}
+    {%- set events = etl_session._execute(
+        'select e.session_id, e.event, coalesce(e.project, e.source), e.target from ' ~ log ~ ' as e'
+        ~ ' where e.session_id >= ' ~ window ~ ' and e.session_id < ' ~ claim.id) -%}
+    {%- set seen = {} -%}
+    {%- for row in events.rows -%}
+        {%- set entry = seen.setdefault(row[0] | int, {'events': [], 'load': none}) -%}
+        {%- do entry.events.append(row[1] | string) -%}
+        {%- if row[1] == 'open' -%}
+            {%- do entry.update({'load': (row[2] | string) ~ '|' ~ (row[3] | string)}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for pending in range(window, claim.id) -%}
+        {%- set entry = seen.get(pending) -%}
+        {%- if blocking.count > 0 or (entry and ('close' in entry.events or 'void' in entry.events)) -%}
+            {#- decided already, or a load that ended or was refused -#}
+        {%- elif entry and 'open' in entry.events -%}
+            {%- if entry.load == project ~ '|' ~ ctx.target -%}
                 {%- set blocking.count = 1 -%}
+            {%- endif -%}
+        {%- else -%}
+            {%- set claimed = etl_session._spark_properties(etl_session._spark_claim_relation(pending)) -%}
+            {%- if claimed.get('etl_session.load') == project ~ '|' ~ ctx.target
+                  and claimed.get('etl_session.run_id') != ctx.run_id -%}
+                {%- set beats = etl_session._execute(
+                    'select count(*), coalesce(max(h.beat_at) >= current_timestamp() - interval '
+                    ~ etl_session._spark_heartbeat_timeout() ~ ' seconds, false) from '
+                    ~ etl_session._spark_heartbeats_relation() ~ ' as h where h.run_id = '
+                    ~ etl_session._string(claimed.get('etl_session.run_id'))) -%}
+                {%- if (beats.rows[0][0] | int) > 0 -%}
+                    {%- set alive = beats.rows[0][1] in [true, 'true'] -%}
+                {%- else -%}
+                    {%- set alive = (claimed.get('etl_session.claimed') or 0) | int > now - etl_session._spark_heartbeat_timeout() -%}
+                {%- endif -%}
+                {%- if alive -%}
+                    {%- set blocking.count = 1 -%}
+                {%- endif -%}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
