@@ -29,4 +29,3 @@ def pg_cluster(_pg_pair: tuple[PgServer, object | None]) -> object:
     if _pg_pair[1] is None:
         pytest.skip("ETL_SESSION_TEST_PG_URL names a server this suite does not own: no restart")
     return _pg_pair[1]
-
