@@ -4,27 +4,28 @@
     {%- set sessions = etl_session._sessions_relation() -%}
     {%- set results = etl_session._results_relation() -%}
     {%- set existing = adapter.get_relation(sessions.database, sessions.schema, sessions.identifier) -%}
-    {#- Spark keeps its idempotent DDL every time (its sessions table is a view over an event
-        log, with a heartbeat table and id claims beside it; it has no such lock). -#}
-    {%- set every_time = adapter.type() == 'spark' -%}
-    {%- if existing and not every_time -%}
+    {%- if existing -%}
         {#- The usual case: no DDL at all, only the columns an earlier version lacked. An ALTER
             (even ADD COLUMN IF NOT EXISTS) takes the table's strongest lock: it would wait for
             any open transaction that has read the table (a dashboard's, a running model's),
-            and every later reader would queue behind it. -#}
-        {%- set present = adapter.get_columns_in_relation(existing) | map(attribute='name') | map('lower') | list -%}
-        {%- set added = etl_session._sessions_added_columns_sql(existing, present) -%}
-        {%- if added | trim -%}
-            {%- do etl_session._execute(added) -%}
+            and every later reader would queue behind it. On Spark `existing` is the sessions
+            view, created last, after its event log and heartbeat table: all three are there, and
+            the view has every column since Spark's first version (a view takes no ALTER). -#}
+        {%- if adapter.type() != 'spark' -%}
+            {%- set present = adapter.get_columns_in_relation(existing) | map(attribute='name') | map('lower') | list -%}
+            {%- set added = etl_session._sessions_added_columns_sql(existing, present) -%}
+            {%- if added | trim -%}
+                {%- do etl_session._execute(added) -%}
+            {%- endif -%}
         {%- endif -%}
     {%- else -%}
         {%- do adapter.create_schema(sessions) -%}
         {#- A new (or recreated) sessions table: its ids continue after the largest session id
             the project's tables already hold, so an id never names two loads. -#}
-        {%- set first_id = 1 if existing else etl_session._largest_stamped_session_id() + 1 -%}
+        {%- set first_id = etl_session._largest_stamped_session_id() + 1 -%}
         {%- do etl_session._execute(etl_session.get_create_sessions_table_sql(sessions, first_id)) -%}
     {%- endif -%}
-    {%- if not existing or every_time or not adapter.get_relation(results.database, results.schema, results.identifier) -%}
+    {%- if not existing or not adapter.get_relation(results.database, results.schema, results.identifier) -%}
         {%- do etl_session._execute(etl_session.get_create_session_results_table_sql(results)) -%}
     {%- endif -%}
 {%- endmacro -%}
