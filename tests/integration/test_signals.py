@@ -85,20 +85,21 @@ def test_sigterm_closes_the_session_as_error_and_exits_143(
     assert [row for row in facts(warehouse) if row[1] in {1, 2}] == may
 
 
-def test_sigterm_before_the_query_starts_still_stops_it(duckdb_warehouse: Warehouse) -> None:
+def test_sigterm_before_the_query_starts_still_stops_it(warehouse: Warehouse) -> None:
     """dbt's cancel interrupts only a statement the warehouse runs (DuckDB's interrupt(),
     Postgres's cancel request). A SIGTERM that lands after dbt started a model but before its
     query reached the warehouse (here: the model is busy compiling) cancels nothing, and the
     query then runs to its end: minutes or hours. etl-run keeps cancelling after the grace
-    period until dbt returns. 2 rounds. DuckDB only: on Postgres the same stop still hangs in CI
-    (not on a quiet machine) even with psycopg2's cancel repeated; that gap is open."""
-    wh = duckdb_warehouse
+    period until dbt returns. 2 rounds. Should a load still run 90 s after its SIGTERM, the
+    failure shows where each of its threads waits (faulthandler) and, on Postgres, what the
+    server runs."""
+    wh = warehouse
     load_may(wh)
     slow = "{with_slow: true, slow_seconds: 600, slow_rows: 200000000000, slow_compile_loops: 60}"
     for _ in range(2):
         proc = wh.spawn_etl_run(
             "--period", "2023-06", "--vars", slow, "-s", "fct_events", "slow",
-            env={"ETL_SESSION_CANCEL_GRACE_SECONDS": "1"},
+            env={"ETL_SESSION_CANCEL_GRACE_SECONDS": "1", "PYTHONFAULTHANDLER": "1"},
         )  # fmt: skip
         seen = wait_for_line(proc, "START sql table model", "slow")
         time.sleep(0.3)  # compiling: no query of the model on the warehouse yet
@@ -106,15 +107,38 @@ def test_sigterm_before_the_query_starts_still_stops_it(duckdb_warehouse: Wareho
         try:
             rest, _ = proc.communicate(timeout=90)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            rest, _ = proc.communicate()
-            raise AssertionError(
-                "still running 90 s after SIGTERM:\n" + "".join(seen) + rest
-            ) from None
+            raise AssertionError(_why_it_hangs(wh, proc, seen)) from None
         output = "".join(seen) + rest
         assert proc.returncode == 143, output
         assert sessions(wh)[-1][1:] == ("error", "terminated by SIGTERM"), output
     assert [row for row in sessions(wh) if row[1] == "running"] == []
+
+
+def _why_it_hangs(wh: Warehouse, proc: subprocess.Popen[str], seen: list[str]) -> str:
+    """The server's view of a load that ignores its SIGTERM, then every thread's stack
+    (SIGABRT makes faulthandler print them) and the load's output."""
+    activity = ""
+    if wh.name == "postgres":
+        activity = "\n".join(
+            repr(row)
+            for row in wh.query(
+                "select pid, state, wait_event_type, wait_event, now() - query_start, query"
+                " from pg_stat_activity where backend_type = 'client backend'"
+            )
+        )
+    proc.send_signal(signal.SIGABRT)
+    try:
+        rest, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rest, _ = proc.communicate()
+    return (
+        "still running 90 s after SIGTERM\n-- pg_stat_activity:\n"
+        + activity
+        + "\n-- output and stacks:\n"
+        + "".join(seen)
+        + rest
+    )
 
 
 @pytest.mark.parametrize("delay", [0.5, 1.5, 3.0])
