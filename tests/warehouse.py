@@ -6,7 +6,6 @@ plain SQL through the warehouse's own Python driver. Nothing here is a mock.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hashlib
 import json
@@ -14,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,19 +102,9 @@ class Warehouse:
         command = [str(BIN / "dbt"), *args, "--target", self.name]
         if args and args[0] in {"deps", "clean", "init", "debug"}:
             command = [str(BIN / "dbt"), *args]
-        env_ = self.env(overrides)
-        with self._parse_cache(command, env_):
-            proc = subprocess.run(
-                command,
-                cwd=self.project_dir,
-                env=env_,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-        run = DbtRun(command, proc.returncode, proc.stdout, proc.stderr)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"{' '.join(command)} exited {proc.returncode}:\n{run.output}")
+        run = self._run(command, self.project_dir, self.env(overrides))
+        if check and run.returncode != 0:
+            raise AssertionError(f"{' '.join(command)} exited {run.returncode}:\n{run.output}")
         return run
 
     def etl_run_command(self, *args: str) -> list[str]:
@@ -123,17 +112,21 @@ class Warehouse:
 
     def etl_run(self, *args: str, env: Mapping[str, str] | None = None) -> DbtRun:
         """Run etl-run as a user would: a new process, its output and exit code."""
-        command = self.etl_run_command(*args)
-        env_ = self.env(env)
-        with self._parse_cache(command, env_):
-            proc = subprocess.run(
-                command,
-                cwd=self.workdir,
-                env=env_,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
+        return self._run(self.etl_run_command(*args), self.workdir, self.env(env))
+
+    def _run(self, command: list[str], cwd: Path, env: dict[str, str]) -> DbtRun:
+        """A dbt or etl-run process to its end, with the partial-parse manifest kept (below)."""
+        target, cached = self._seed_parse(command, env)
+        proc = subprocess.run(
+            command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+        )
+        saved = target / "partial_parse.msgpack"
+        if saved.is_file():
+            cached.parent.mkdir(exist_ok=True)
+            staging = cached.with_suffix(".tmp")
+            shutil.copyfile(saved, staging)
+            os.replace(staging, cached)
+            (target / ".parse-key").write_text(cached.stem)
         return DbtRun(command, proc.returncode, proc.stdout, proc.stderr)
 
     def spawn_etl_run(
@@ -177,38 +170,21 @@ class Warehouse:
         text = repr((str(self.project_dir), given, setting))
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
-    def _parse_files(self, command: Sequence[str], env: Mapping[str, str]) -> tuple[Path, Path]:
+    def _seed_parse(self, command: Sequence[str], env: Mapping[str, str]) -> tuple[Path, Path]:
+        """Give the command's target folder the manifest last saved for its vars and settings
+        (when there is one yet), and mark the folder as theirs: the command leaves its own
+        manifest there. Returns the target folder and the cached manifest's path."""
         target = Path(env.get("DBT_TARGET_PATH") or self.workdir / "target")
         if not target.is_absolute():
             target = self.project_dir / target
         cached = self.workdir / ".parse-cache" / f"{self._parse_key(command, env)}.msgpack"
-        return target, cached
-
-    def _seed_parse(self, command: Sequence[str], env: Mapping[str, str]) -> None:
-        """Give the target folder the manifest last saved for this command's vars and settings
-        (when there is one yet), and mark it as the folder of those: the command leaves its own
-        manifest there."""
-        target, cached = self._parse_files(command, env)
         key_file = target / ".parse-key"
-        if key_file.is_file() and key_file.read_text() == cached.stem:
-            return
-        target.mkdir(parents=True, exist_ok=True)
-        if cached.is_file():
-            shutil.copyfile(cached, target / "partial_parse.msgpack")
-        key_file.write_text(cached.stem)
-
-    @contextlib.contextmanager
-    def _parse_cache(self, command: Sequence[str], env: Mapping[str, str]) -> Iterator[None]:
-        self._seed_parse(command, env)
-        target, cached = self._parse_files(command, env)
-        yield
-        saved = target / "partial_parse.msgpack"
-        if saved.is_file():
-            cached.parent.mkdir(exist_ok=True)
-            staging = cached.with_suffix(".tmp")
-            shutil.copyfile(saved, staging)
-            os.replace(staging, cached)
-            (target / ".parse-key").write_text(cached.stem)
+        if not (key_file.is_file() and key_file.read_text() == cached.stem):
+            target.mkdir(parents=True, exist_ok=True)
+            if cached.is_file():
+                shutil.copyfile(cached, target / "partial_parse.msgpack")
+            key_file.write_text(cached.stem)
+        return target, cached
 
     # -- SQL ---------------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
