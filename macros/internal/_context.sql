@@ -76,6 +76,7 @@
         or (var('etl_session_timezone', none) | string if var('etl_session_timezone', none) else 'UTC') -%}
     {%- set ctx = {
         'has_period': false,
+        'chunk_bounds': none,
         'period_start': none,
         'period_end': none,
         'period_timezone': zone,
@@ -102,7 +103,9 @@
                 "etl_session: period end " ~ end.isoformat() ~ " is not after its start " ~ start.isoformat()
             ) }}
         {%- endif -%}
-        {%- do ctx.update({'has_period': true, 'period_start': start, 'period_end': end}) -%}
+        {%- do ctx.update({'has_period': true, 'period_start': start, 'period_end': end, 'chunks_start': start}) -%}
+        {#- Parsed only where needed (etl_session._chunks(ctx)): this runs for every macro call. -#}
+        {%- do ctx.update({'chunk_bounds': etl_session._setting('etl_period_chunks', 'ETL_SESSION_PERIOD_CHUNKS')}) -%}
         {%- set begin = etl_session._full_refresh_begin(zone) -%}
         {%- if begin is not none and begin < end -%}
             {#- This node is rebuilt by --full-refresh: it reloads its history from etl_period_begin. -#}
@@ -110,6 +113,37 @@
         {%- endif -%}
     {%- endif -%}
     {{ return(ctx) }}
+{%- endmacro -%}
+
+
+{%- macro _chunks(ctx) -%}
+    {#- The sessions of this load: one per chunk of the period. etl-run --split --per-run loads
+        several consecutive chunks in one invocation and gives their inner bounds (ISO instants,
+        comma-separated) in ETL_SESSION_PERIOD_CHUNKS; the first chunk's session has the load's
+        run id, the k-th's that run id + '~k'. Without them: one chunk, the period. -#}
+    {%- if not ctx.has_period -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set start = ctx.chunks_start -%}
+    {%- set end = ctx.period_end -%}
+    {%- set bounds = [start] -%}
+    {%- for part in ((ctx.chunk_bounds or '').split(',') | map('trim') | reject('equalto', '') | list) -%}
+        {%- set bound = etl_session._parse_instant(part, 'etl_period_chunks', ctx.period_timezone) -%}
+        {%- if not (bounds[-1] < bound and bound < end) -%}
+            {{ exceptions.raise_compiler_error(
+                "etl_session: etl_period_chunks must be increasing instants inside the period, and "
+                ~ bound.isoformat() ~ " is not after " ~ bounds[-1].isoformat() ~ " and before " ~ end.isoformat()
+            ) }}
+        {%- endif -%}
+        {%- do bounds.append(bound) -%}
+    {%- endfor -%}
+    {%- do bounds.append(end) -%}
+    {%- set chunks = [] -%}
+    {%- for index in range(bounds | length - 1) -%}
+        {%- do chunks.append({'start': bounds[index], 'end': bounds[index + 1],
+            'run_id': ctx.run_id if index == 0 else ctx.run_id ~ '~' ~ (index + 1)}) -%}
+    {%- endfor -%}
+    {{ return(chunks) }}
 {%- endmacro -%}
 
 

@@ -45,7 +45,8 @@
             [etl_period_begin, end) for this node): a table of the model's rows of the period. -#}
         {%- set query_columns = get_column_schema_from_query(sql, sql_header) -%}
         {%- set kind = etl_session._period_kind(settings, query_columns, "the model's query") -%}
-        {%- set rows_sql = etl_session._period_rows_sql(sql, etl_session._period_filter_of(settings, kind)) -%}
+        {%- set rows_sql = etl_session._period_rows_sql(
+            etl_session._chunk_stamped_sql(sql, query_columns, settings, kind), etl_session._period_filter_of(settings, kind)) -%}
         {%- if full_refresh_mode -%}
             {#- Dropped in the transaction (Postgres and DuckDB have transactional DDL), so a
                 failed rebuild keeps the old table; no rename, which DuckDB refuses for a table
@@ -74,7 +75,8 @@
         {%- endif -%}
         {%- set kind = etl_session._period_kind(settings, dest_columns, target_relation) -%}
         {%- set build_sql = (sql_header ~ '\n' if sql_header else '') ~ etl_session.get_replace_period_sql(
-            target_relation, sql, dest_columns, etl_session._period_filter_of(settings, kind),
+            target_relation, etl_session._chunk_stamped_sql(sql, dest_columns, settings, kind), dest_columns,
+            etl_session._period_filter_of(settings, kind),
             incremental_predicates) -%}
     {%- endif -%}
 

@@ -38,10 +38,25 @@
     {%- set results_relation = etl_session._results_relation() -%}
     {#- One transaction: a statement per chunk of node results, then the session's final state. -#}
     {%- set statements = [] -%}
-    {%- for chunk in rows | batch(chunk_size) -%}
-        {%- do statements.append(etl_session.get_insert_session_results_sql(results_relation, session_id, chunk)) -%}
+    {#- Several chunks in this run (etl-run --per-run): every chunk's session gets the run's
+        results and status, in the same transaction. -#}
+    {%- set closing = [session_id] -%}
+    {%- do ctx.update({'chunks': etl_session._chunks(ctx)}) -%}
+    {%- if ctx.chunks | length > 1 -%}
+        {%- set closing = etl_session._chunk_sessions(sessions, ctx) | selectattr('status', 'equalto', 'running')
+            | map(attribute='session_id') | list -%}
+    {%- endif -%}
+    {%- if closing -%}
+        {%- for chunk in rows | batch(chunk_size) -%}
+            {%- do statements.append(etl_session.get_insert_session_results_sql(results_relation, closing[0], chunk)) -%}
+        {%- endfor -%}
+        {%- if closing | length > 1 and rows -%}
+            {%- do statements.append(etl_session.get_copy_session_results_sql(results_relation, closing[0], closing[1:])) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- for closed_id in closing -%}
+        {%- do statements.append(etl_session.get_close_session_sql(sessions, closed_id, outcome)) -%}
     {%- endfor -%}
-    {%- do statements.append(etl_session.get_close_session_sql(sessions, session_id, outcome)) -%}
     {%- do etl_session._execute(statements | join(';\n')) -%}
     {%- do etl_session._announce('closed', {'session_id': session_id, 'run_id': ctx.run_id, 'status': outcome.status}) -%}
     {{ return('') }}

@@ -1,11 +1,16 @@
-{%- macro end_session(run_id, status='error', message=none, counts=none, nodes=none, downgrade=false) -%}
+{%- macro end_session(run_id, status='error', message=none, counts=none, nodes=none, downgrade=false, chunk_run_ids=none) -%}
     {#-
         Close the session of `run_id` if it is still running. etl-run calls this through
         `dbt run-operation` when the on-run-end hook could not close it (Ctrl-C, a crash, a failed
         hook). `nodes` (dicts like the results table's rows) are written with it. A closed session
         is left exactly as it is, except that `downgrade=true` turns a `success` into `error` when
         something failed after the hook closed it. Never turns an error into a success.
+        `chunk_run_ids`: the run ids of the other chunks of the same run (etl-run --per-run),
+        closed the same way; the announcement is the one of `run_id`.
     -#}
+    {%- for other in chunk_run_ids or [] -%}
+        {%- do etl_session.end_session(other, status, message, counts, nodes, downgrade) -%}
+    {%- endfor -%}
     {%- if status not in ['success', 'error'] -%}
         {{ exceptions.raise_compiler_error("etl_session.end_session: status must be 'success' or 'error', not " ~ status) }}
     {%- endif -%}

@@ -6,8 +6,6 @@
     {#- One load at a time per project and target. In one step: close the running sessions of
         this project and target whose owner is gone (`abandoned`), then insert this load's
         running row unless a live one remains; then the caller finds no row for its run id. -#}
-    {%- set start = etl_session._typed_literal(ctx.period_start, 'timestamptz') -%}
-    {%- set end = etl_session._typed_literal(ctx.period_end, 'timestamptz') -%}
     {%- set same_load = "coalesce(project, source) = " ~ etl_session._string(ctx.project or ctx.source)
         ~ " and target = " ~ etl_session._string(ctx.target) -%}
     update {{ relation }}
@@ -25,9 +23,9 @@
     select
         {{ etl_session._string(ctx.source) }},
         {{ etl_session._string(ctx.target) }},
-        {{ start }},
-        {{ end }},
-        {{ etl_session._string(ctx.run_id) }},
+        chunks.period_start,
+        chunks.period_end,
+        chunks.run_id,
         {{ etl_session._string(invocation_id) }},
         {{ etl_session._string(ctx.command) }},
         {{ dbt.current_timestamp() }},
@@ -38,7 +36,17 @@
         {{ etl_session._string(ctx.period_timezone) }},
         {{ 'true' if ctx.get('full_refresh') else 'false' }},
         {{ etl_session._string(ctx.get('selection')) }},
-        {{ etl_session.get_owner_liveness_sql(ctx.run_id) }}
+        chunks.liveness
+    {#- One row per chunk (one, the period, unless etl-run --per-run loads several). #}
+    from (
+    {%- for chunk in (ctx.chunks or [{'start': ctx.period_start, 'end': ctx.period_end, 'run_id': ctx.run_id}]) %}
+        {{ 'union all ' if not loop.first }}select
+            {{ etl_session._typed_literal(chunk.start, 'timestamptz') }} as period_start,
+            {{ etl_session._typed_literal(chunk.end, 'timestamptz') }} as period_end,
+            {{ etl_session._string(chunk.run_id) }} as run_id,
+            {{ etl_session.get_owner_liveness_sql(chunk.run_id) }} as liveness
+    {%- endfor %}
+    ) as chunks
     where not exists (
         select 1 from {{ relation }}
         where status = 'running'

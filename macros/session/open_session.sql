@@ -21,8 +21,20 @@
         {%- do log('etl_session: no loading period given, no session opened', info=true) -%}
         {{ return('') }}
     {%- endif -%}
-    {%- do ctx.update({'selection': etl_session._selection()}) -%}
-    {%- set hold = etl_session.get_owner_lock_sql(ctx.run_id) -%}
+    {%- do ctx.update({'selection': etl_session._selection(), 'chunks': etl_session._chunks(ctx)}) -%}
+    {%- if ctx.chunks | length > 1 and adapter.type() == 'spark' -%}
+        {{ exceptions.raise_compiler_error(
+            "etl_session: several chunks in one run (etl-run --per-run) are not supported on Spark: "
+            ~ "load one chunk per run (--per-run 1)") }}
+    {%- endif -%}
+    {%- set holds = [] -%}
+    {%- for chunk in ctx.chunks -%}
+        {%- set one = etl_session.get_owner_lock_sql(chunk.run_id) -%}
+        {%- if one -%}
+            {%- do holds.append(one) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set hold = holds | join(';\n') -%}
     {%- if hold -%}
         {#- etl-run takes this lock on a connection of its own before the row exists, and keeps it
             for the whole load: the warehouse then knows whether the load is alive. -#}
@@ -52,7 +64,16 @@
         ) }}
     {%- endif -%}
     {%- set session_id = found.rows[0][0] | int -%}
-    {%- do etl_session._announce('opened', {'session_id': session_id, 'run_id': ctx.run_id}) -%}
+    {%- set opened = {'session_id': session_id, 'run_id': ctx.run_id} -%}
+    {%- if ctx.chunks | length > 1 -%}
+        {#- Several chunks: one session each, in the order of their periods. -#}
+        {%- set chunk_sessions = [] -%}
+        {%- for row in etl_session._chunk_sessions(sessions, ctx) -%}
+            {%- do chunk_sessions.append({'session_id': row.session_id, 'run_id': row.run_id}) -%}
+        {%- endfor -%}
+        {%- do opened.update({'chunks': chunk_sessions}) -%}
+    {%- endif -%}
+    {%- do etl_session._announce('opened', opened) -%}
     {{ return('') }}
 {%- endmacro -%}
 
@@ -111,3 +132,4 @@
         {{ exceptions.raise_compiler_error(reason) }}
     {%- endif -%}
 {%- endmacro -%}
+

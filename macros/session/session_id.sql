@@ -25,6 +25,19 @@
             ~ "on-run-end: [\"{{ etl_session.close_session(results) }}\"] to dbt_project.yml"
         ) }}
     {%- endif -%}
+    {%- if ctx.chunk_bounds -%}
+        {#- Several chunks in one run (etl-run --per-run): each row gets the session of the chunk
+            its period column falls in, which only the etl_period materialization knows: it
+            fills the column this marker stands in (config etl_session_id_column). -#}
+        {%- if not (model is defined and model is mapping and model.get('resource_type') == 'model'
+                    and model.config.get('materialized') == 'etl_period') -%}
+            {{ exceptions.raise_compiler_error(
+                "etl_session.session_id() in " ~ (model.unique_id if model is defined and model is mapping else 'this node')
+                ~ ": a run of several chunks (etl-run --per-run) stamps each chunk's session id only in "
+                ~ "models with materialized='etl_period'; load one chunk per run (--per-run 1)") }}
+        {%- endif -%}
+        {{ return('cast(null as ' ~ dbt.type_bigint() ~ ') /* ' ~ etl_session._chunk_stamp_marker() ~ ' */') }}
+    {%- endif -%}
     {{ return('cast((select s.session_id from ' ~ etl_session._sessions_relation()
         ~ ' as s where s.run_id = ' ~ etl_session._string(ctx.run_id) ~ ') as ' ~ dbt.type_bigint() ~ ')') }}
 {%- endmacro -%}

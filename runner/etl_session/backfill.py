@@ -43,6 +43,7 @@ from etl_session.session import (
     _timezone,
     _validated,
     _warehouse,
+    run_chunks_at_once,
     run_with,
 )
 
@@ -127,6 +128,7 @@ def run_backfill(
     lookback: str | None = None,
     keep_going: bool = False,
     reload: bool = False,
+    per_run: int = 1,
     **kwargs: Any,
 ) -> BackfillResult:
     """`etl-run --split/--missing` from Python: `run()`'s options as keyword arguments, plus the
@@ -142,6 +144,7 @@ def run_backfill(
         lookback=lookback,
         keep_going=keep_going,
         reload=reload,
+        per_run=per_run,
     )
 
 
@@ -154,6 +157,7 @@ def backfill(
     lookback: str | None = None,
     keep_going: bool = False,
     reload: bool = False,
+    per_run: int = 1,
     on_plan: Callable[[Plan], None] | None = None,
     on_chunk: Callable[[int, Chunk], None] | None = None,
 ) -> BackfillResult:
@@ -170,6 +174,13 @@ def backfill(
     duration = cov.lookback(lookback) if lookback is not None else None
     if options.period is not None and (missing or until is not None or duration):
         raise UsageError("--missing, --until and --lookback find the periods: leave out --period")
+    if isinstance(per_run, bool) or not isinstance(per_run, int) or per_run < 1:
+        raise UsageError(f"--per-run must be a whole number of chunks, 1 or more, not {per_run!r}")
+    if per_run > 1 and options.full_refresh:
+        raise UsageError(
+            "--full-refresh rebuilds from each model's etl_period_begin: load one chunk per run "
+            "(leave out --per-run)"
+        )
     if reload and options.period is None:
         raise UsageError("--reload needs --period: --missing loads only what is not loaded yet")
     project = load_project(options.project_dir, options.profiles_dir)
@@ -192,7 +203,7 @@ def backfill(
             tuple(sorted(done + planned, key=lambda c: c.period.start)),
             time.monotonic() - started,
         )
-    chunks, exit_code = _run_chunks(options, plan, keep_going, on_chunk)
+    chunks, exit_code = _run_chunks(options, plan, keep_going, on_chunk, per_run)
     failed = [c for c in chunks if c.status == "error"]
     message = (
         f"{len(failed)} of {len(chunks)} chunks failed; the first: {failed[0].result.message}"
@@ -213,31 +224,95 @@ def _run_chunks(
     plan: Plan,
     keep_going: bool,
     on_chunk: Callable[[int, Chunk], None] | None,
+    per_run: int = 1,
 ) -> tuple[list[Chunk], int]:
     chunks: list[Chunk] = []
     exit_code = EXIT_SUCCESS
-    for index, period in enumerate(plan.chunks):
-        if exit_code != EXIT_SUCCESS and (
+    index = 0
+    for group in _groups(plan.chunks, per_run):
+        stopped = exit_code != EXIT_SUCCESS and (
             not keep_going or exit_code in (EXIT_INTERRUPTED, EXIT_TERMINATED)
-        ):
-            chunks.append(Chunk(period, NOT_RUN))
-            continue
-        # dbt's JSON artifacts (run_results.json, manifest.json) describe the last chunk only:
-        # writing them for every chunk costs a fifth of a chunk on a small project.
-        last = index == len(plan.chunks) - 1
-        dbt_args = tuple(options.dbt_args) + (() if last else ("--no-write-json",))
-        result = run_with(
-            replace(options, period=period.as_interval(), dry_run=False, dbt_args=dbt_args)
         )
-        chunk = Chunk(period, SUCCESS if result.exit_code == EXIT_SUCCESS else "error", result)
-        chunks.append(chunk)
-        if result.exit_code != EXIT_SUCCESS and (
-            exit_code == EXIT_SUCCESS or result.exit_code in (EXIT_INTERRUPTED, EXIT_TERMINATED)
-        ):
-            exit_code = result.exit_code
-        if on_chunk is not None:
-            on_chunk(index, chunk)
+        if stopped:
+            chunks += [Chunk(period, NOT_RUN) for period in group]
+            index += len(group)
+            continue
+        # dbt's JSON artifacts (run_results.json, manifest.json) describe the last run only:
+        # writing them for every chunk costs a fifth of a chunk on a small project.
+        last = index + len(group) == len(plan.chunks)
+        dbt_args = tuple(options.dbt_args) + (() if last else ("--no-write-json",))
+        ran = _run_group(replace(options, dry_run=False, dbt_args=dbt_args), group)
+        if ran is None:
+            # The run of several chunks failed after opening their sessions: load them one
+            # at a time, so each chunk ends on its own and a failure stops at its chunk.
+            for period in group:
+                if exit_code != EXIT_SUCCESS and (
+                    not keep_going or exit_code in (EXIT_INTERRUPTED, EXIT_TERMINATED)
+                ):
+                    chunks.append(Chunk(period, NOT_RUN))
+                    index += 1
+                    continue
+                result = run_with(
+                    replace(options, period=period.as_interval(), dry_run=False, dbt_args=dbt_args)
+                )
+                exit_code = _record(chunks, period, result, exit_code, index, on_chunk)
+                index += 1
+            continue
+        for period, result in ran:
+            exit_code = _record(chunks, period, result, exit_code, index, on_chunk)
+            index += 1
     return chunks, exit_code
+
+
+def _record(
+    chunks: list[Chunk],
+    period: Period,
+    result: SessionResult,
+    exit_code: int,
+    index: int,
+    on_chunk: Callable[[int, Chunk], None] | None,
+) -> int:
+    """Add a chunk's outcome; the backfill's exit code after it."""
+    chunk = Chunk(period, SUCCESS if result.exit_code == EXIT_SUCCESS else "error", result)
+    chunks.append(chunk)
+    if result.exit_code != EXIT_SUCCESS and (
+        exit_code == EXIT_SUCCESS or result.exit_code in (EXIT_INTERRUPTED, EXIT_TERMINATED)
+    ):
+        exit_code = result.exit_code
+    if on_chunk is not None:
+        on_chunk(index, chunk)
+    return exit_code
+
+
+def _groups(periods: Sequence[Period], per_run: int) -> list[list[Period]]:
+    """Consecutive chunks, at most `per_run` a group; a gap between chunks starts a new one."""
+    groups: list[list[Period]] = []
+    for period in periods:
+        if groups and len(groups[-1]) < per_run and groups[-1][-1].end == period.start:
+            groups[-1].append(period)
+        else:
+            groups.append([period])
+    return groups
+
+
+def _run_group(
+    options: RunOptions, group: Sequence[Period]
+) -> list[tuple[Period, SessionResult]] | None:
+    """Each chunk's result; None when a run of several chunks failed after it opened their
+    sessions (the caller loads them one at a time)."""
+    whole = Period(group[0].start, group[-1].end)
+    if len(group) == 1:
+        return [(group[0], run_with(replace(options, period=whole.as_interval())))]
+    result = run_chunks_at_once(replace(options, period=whole.as_interval()), group)
+    if result.exit_code == EXIT_FAILED and result.chunk_sessions:
+        return None
+    ids: Sequence[int | None] = result.chunk_sessions or [result.session_id] + [None] * (
+        len(group) - 1
+    )
+    return [
+        (period, replace(result, period=period, session_id=session_id))
+        for period, session_id in zip(group, ids, strict=True)
+    ]
 
 
 def _plan(

@@ -55,6 +55,17 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
     "already loaded.",
 )
 @click.option(
+    "--per-run",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="With --split or --missing: load up to N consecutive chunks in one dbt run, still one "
+    "session per chunk (each row stamped with its chunk's session). Each model's query then "
+    "reads the run's whole period at once (see the README). A failed run loads its chunks again "
+    "one at a time.",
+)
+@click.option(
     "--missing",
     is_flag=True,
     help="Load exactly the missing and failed periods of the selected period models (since "
@@ -173,6 +184,7 @@ def cli(
     lookback: str | None = None,
     keep_going: bool = False,
     reload: bool = False,
+    per_run: int = 1,
 ) -> None:
     """Load one period with dbt and record it as an ETL session."""
     options = RunOptions(
@@ -195,17 +207,17 @@ def cli(
         logs_to_stderr=as_json,
         run_id=run_id,
     )
-    backfilling = any((split, missing, until, lookback, keep_going, reload))
+    backfilling = any((split, missing, until, lookback, keep_going, reload, per_run != 1))
     if run_id is not None and backfilling:
         message = (
             "--run-id joins one shared session: --split, --missing, --until, --lookback, "
-            "--keep-going and --reload load many sessions of their own"
+            "--keep-going, --reload and --per-run load many sessions of their own"
         )
         if as_json:
             _print_json({"status": "error", "exit_code": EXIT_NOTHING_RAN, "message": message})
         raise NothingRan(message)
     if run_id is None and (period is None or backfilling):
-        _backfill(options, split, missing, until, lookback, keep_going, reload, as_json)
+        _backfill(options, split, missing, until, lookback, keep_going, reload, as_json, per_run)
         return
     try:
         result = run_with(options)
@@ -226,6 +238,7 @@ def _backfill(
     keep_going: bool,
     reload: bool,
     as_json: bool,
+    per_run: int = 1,
 ) -> None:
     from etl_session.backfill import Chunk, Plan, backfill
 
@@ -264,6 +277,7 @@ def _backfill(
                 lookback=lookback,
                 keep_going=keep_going,
                 reload=reload,
+                per_run=per_run,
                 on_plan=planned,
                 on_chunk=finished,
             )

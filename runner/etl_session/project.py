@@ -29,6 +29,7 @@ SESSION_VARS = (
     "etl_period_timezone",
     "etl_run_id",
     "etl_source",
+    "etl_period_chunks",
 )
 
 

@@ -7,6 +7,7 @@ it must touch the sessions table it calls a package macro through `dbt run-opera
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -118,6 +119,8 @@ class SessionResult:
     joined: bool = False
     #: Nothing ran because another load of the project and target was running (worth retrying).
     busy: bool = False
+    #: A run of several chunks (`run_chunks_at_once`): the session id of each chunk, in order.
+    chunk_sessions: tuple[int, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -196,6 +199,7 @@ RESERVED_VARS = {
     "etl_period_timezone": "use --timezone instead",
     "etl_source": "use --source instead",
     "etl_run_id": "etl-run makes a new run id for every load; remove it",
+    "etl_period_chunks": "use --split with --per-run instead",
 }
 
 _TEXT_OPTIONS = ("period", "target", "source", "timezone", "command", "run_id")
@@ -507,7 +511,25 @@ def run_with(options: RunOptions) -> SessionResult:
         release_warehouses()
 
 
-def _run_with(options: RunOptions) -> SessionResult:
+def run_chunks_at_once(options: RunOptions, chunks: Sequence[Period]) -> SessionResult:
+    """Load consecutive chunks in one dbt invocation, one session each (`etl-run --per-run`).
+
+    `options.period` must be the chunks' whole period. The package opens a session per chunk in
+    on-run-start (the first has the run id, the k-th the run id + "~k"), the etl_period
+    materialization stamps each row with its chunk's session, and on-run-end closes them all with
+    the run's status. The result is the run's, with `chunk_sessions` in the chunks' order."""
+    if len(chunks) < 2:
+        return run_with(options)
+    for before, after in itertools.pairwise(chunks):
+        if before.end != after.start:
+            raise UsageError("chunks loaded in one run must be consecutive")
+    try:
+        return _run_with(options, tuple(chunk.start_iso for chunk in chunks[1:]))
+    finally:
+        release_warehouses()
+
+
+def _run_with(options: RunOptions, inner_bounds: tuple[str, ...] = ()) -> SessionResult:
     started = time.monotonic()
     if options.run_id is None and os.environ.get("ETL_SESSION_RUN_ID", "").strip():
         options = replace(options, run_id=os.environ["ETL_SESSION_RUN_ID"].strip())
@@ -540,7 +562,9 @@ def _run_with(options: RunOptions) -> SessionResult:
 
     with _Interrupts(grace) as interrupts:
         try:
-            return _load(options, project, period, timezone, command, started, interrupts)
+            return _load(
+                options, project, period, timezone, command, started, interrupts, inner_bounds
+            )
         except Terminated:
             return _stopped(TERMINATED, EXIT_TERMINATED, period, started, command)
         except KeyboardInterrupt:
@@ -562,6 +586,7 @@ def _load(
     command: list[str],
     started: float,
     interrupts: _Interrupts,
+    inner_bounds: tuple[str, ...] = (),
 ) -> SessionResult:
     if options.dry_run and period is not None:
         return _dry_run(period, command, started)
@@ -633,6 +658,8 @@ def _load(
                 "ETL_SESSION_HOST": socket.gethostname(),
                 "ETL_SESSION_PID": str(os.getpid()),
             }
+            if inner_bounds:
+                context["ETL_SESSION_PERIOD_CHUNKS"] = ",".join(inner_bounds)
             hold = dbt_invoke.LivenessHold()
             holds.append(hold)
             invocation = dbt_invoke.invoke(
@@ -666,7 +693,9 @@ def _load(
         ended = interrupts.noted_in(invocation)
         if joining is not None and not opened:
             return _finish_joined(options, project, joining, ended, started, command, interrupts)
-        return _finish(options, project, period, run_id, ended, started, command, interrupts)
+        return _finish(
+            options, project, period, run_id, ended, started, command, interrupts, len(inner_bounds)
+        )
     finally:
         for hold in holds:
             hold.close()
@@ -919,8 +948,11 @@ def _finish(
     started: float,
     command: Sequence[str],
     interrupts: _Interrupts,
+    more_chunks: int = 0,
 ) -> SessionResult:
-    """Map dbt's result to the session's final status and make the sessions table agree."""
+    """Map dbt's result to the session's final status and make the sessions table agree.
+    `more_chunks`: how many chunks after the first this run loads (their sessions are closed
+    with the first's)."""
     # Counted from dbt's events when it returned no result; only dbt's own results are
     # written as per-node results by the repair below (as before the events were read).
     nodes: tuple[NodeResult, ...] = invocation.nodes or invocation.finished_nodes
@@ -969,6 +1001,7 @@ def _finish(
                     if closed is None
                     else [],
                     "downgrade": True,
+                    "chunk_run_ids": [f"{run_id}~{k}" for k in range(2, more_chunks + 2)],
                 },
                 stopping=exit_code in (EXIT_TERMINATED, EXIT_INTERRUPTED),
             )
@@ -1005,6 +1038,9 @@ def _finish(
         elapsed=time.monotonic() - started,
         counts=outcome if (invocation.ran or nodes or session_id is not None) else None,
         dbt_command=("dbt", *command),
+        chunk_sessions=tuple(
+            int(item["session_id"]) for item in (opened or {}).get("chunks") or ()
+        ),
     )
 
 
