@@ -25,7 +25,7 @@ from typing import Any
 from etl_session import coverage as cov
 from etl_session.errors import Terminated, UsageError
 from etl_session.period import Period, resolve_period
-from etl_session.project import DbtProject, load_project
+from etl_session.project import DbtProject, adapter_type, load_project
 from etl_session.results import SUCCESS
 from etl_session.session import (
     DRY_RUN,
@@ -185,6 +185,11 @@ def backfill(
         raise UsageError("--reload needs --period: --missing loads only what is not loaded yet")
     project = load_project(options.project_dir, options.profiles_dir)
     _check_project_vars(project)
+    if per_run > 1 and adapter_type(project, options.target) in ("spark", "databricks"):
+        raise UsageError(
+            "--per-run is not supported on Spark (its sessions are opened one per run): "
+            "leave out --per-run"
+        )
     timezone = _timezone(options, project)
     plan = _plan(options, project, timezone, unit, until, duration, reload)
     if on_plan is not None:

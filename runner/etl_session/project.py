@@ -192,3 +192,21 @@ def sigint_deferred() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def adapter_type(project: DbtProject, target: str | None = None) -> str | None:
+    """The adapter type of the target a load would use, read from profiles.yml without dbt;
+    None when it cannot be told that way (no file, Jinja in the names, an unknown target)."""
+    directory = project.profiles_dir or Path.home() / ".dbt"
+    try:
+        profiles = yaml.safe_load((directory / "profiles.yml").read_text()) or {}
+        profile = profiles.get(project.profile) if project.profile else None
+        if not isinstance(profile, dict):
+            return None
+        name = target or os.environ.get("DBT_TARGET") or profile.get("target")
+        outputs = profile.get("outputs") or {}
+        output = outputs.get(name) if isinstance(name, str) and "{{" not in name else None
+        kind = output.get("type") if isinstance(output, dict) else None
+    except (OSError, yaml.YAMLError, AttributeError, TypeError):
+        return None
+    return kind if isinstance(kind, str) and "{{" not in kind else None

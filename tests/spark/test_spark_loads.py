@@ -212,3 +212,14 @@ def test_sigkill_then_the_next_load(project: SparkProject) -> None:
     assert sessions[-1]["started"] >= sessions[0]["finished"]
     assert [row[1] for row in _facts(project)] == [1, 2, 3]
     assert {row[0] for row in _facts(project)} == {sessions[-1]["session_id"]}
+
+
+def test_several_chunks_in_one_run_are_refused_before_anything_runs(project: SparkProject) -> None:
+    # The package opens Spark sessions one per run: etl-run says so instead of failing chunk 1.
+    run = project.etl_run("--period", MAY_1_2, "--split", "day", "--per-run", "2")
+
+    assert run.returncode == 2, run.output
+    assert "--per-run is not supported on Spark" in run.output
+    assert len(run.output.strip().splitlines()) == 1, run.output
+    schemas = [row[0] for row in project.query("show schemas")]
+    assert project.schema not in schemas  # no sessions table, nothing written
