@@ -7,7 +7,7 @@
 -#}
 
 {%- macro _chunk_stamp_marker() -%}
-    {{ return('etl_session: the session id of each row''s chunk') }}
+    {{ return('etl_session: the session id of the chunk of each row') }}
 {%- endmacro -%}
 
 

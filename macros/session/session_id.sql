@@ -36,6 +36,14 @@
                 ~ ": a run of several chunks (etl-run --per-run) stamps each chunk's session id only in "
                 ~ "models with materialized='etl_period'; load one chunk per run (--per-run 1)") }}
         {%- endif -%}
+        {%- if sql is string -%}
+            {#- Rendered while the model runs (a pre- or post-hook), not in its query: no row
+                there to find a chunk from. -#}
+            {{ exceptions.raise_compiler_error(
+                "etl_session.session_id() in a hook of " ~ model.unique_id ~ ": a run of several chunks "
+                ~ "(etl-run --per-run) has one session per chunk, so a hook has none to name; load one "
+                ~ "chunk per run (--per-run 1)") }}
+        {%- endif -%}
         {{ return('cast(null as ' ~ dbt.type_bigint() ~ ') /* ' ~ etl_session._chunk_stamp_marker() ~ ' */') }}
     {%- endif -%}
     {{ return('cast((select s.session_id from ' ~ etl_session._sessions_relation()

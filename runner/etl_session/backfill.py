@@ -47,6 +47,9 @@ from etl_session.session import (
     run_with,
 )
 
+#: The most chunks one dbt run loads (`--per-run`): on Postgres the run holds a liveness lock
+#: per chunk session, and the server's lock table is shared (64 x max_connections by default).
+MAX_PER_RUN = 1000
 #: A chunk already loaded by a successful session (a rerun without --reload skips it).
 SKIPPED = "skipped"
 #: A chunk not started because an earlier one failed or a signal stopped the backfill.
@@ -176,7 +179,12 @@ def backfill(
         raise UsageError("--missing, --until and --lookback find the periods: leave out --period")
     if isinstance(per_run, bool) or not isinstance(per_run, int) or per_run < 1:
         raise UsageError(f"--per-run must be a whole number of chunks, 1 or more, not {per_run!r}")
-    if per_run > 1 and options.full_refresh:
+    if per_run > MAX_PER_RUN:
+        raise UsageError(
+            f"--per-run is at most {MAX_PER_RUN} chunks (a run holds a lock per chunk session on "
+            f"Postgres), not {per_run}"
+        )
+    if per_run > 1 and (options.full_refresh or "--full-refresh" in options.dbt_args):
         raise UsageError(
             "--full-refresh rebuilds from each model's etl_period_begin: load one chunk per run "
             "(leave out --per-run)"
@@ -311,9 +319,11 @@ def _run_group(
     result = run_chunks_at_once(replace(options, period=whole.as_interval()), group)
     if result.exit_code == EXIT_FAILED and result.chunk_sessions:
         return None
-    ids: Sequence[int | None] = result.chunk_sessions or [result.session_id] + [None] * (
-        len(group) - 1
-    )
+    ids: Sequence[int | None] = result.chunk_sessions
+    if len(ids) != len(group):
+        # No session per chunk was opened (dbt could not start, or an adapter whose macros open
+        # one session a run): the run's own session, if any, loaded the whole group.
+        ids = [result.session_id] * len(group)
     return [
         (period, replace(result, period=period, session_id=session_id))
         for period, session_id in zip(group, ids, strict=True)

@@ -922,6 +922,16 @@ def _seconds_from_env(name: str, default: float, maximum: float) -> float:
     return seconds
 
 
+def _announced_for(invocation: Invocation, event: str, run_id: object) -> Mapping[str, Any] | None:
+    """The last announcement of `event` about `run_id`."""
+    found = [
+        item
+        for item in invocation.announcements
+        if item.get("event") == event and item.get("run_id") == run_id
+    ]
+    return found[-1] if found else None
+
+
 def _repair(
     options: RunOptions, project: DbtProject, args: Mapping[str, Any], *, stopping: bool
 ) -> Invocation:
@@ -932,7 +942,12 @@ def _repair(
     pause = 0.5
     while True:
         repaired = _operation(options, project, "end_session", args)
-        done = repaired.announced("closed") or repaired.announced("missing")
+        # The run's own session decides: the other chunks' sessions are closed (and announced)
+        # before it, so a repair that failed between them is retried.
+        run_id = args.get("run_id")
+        done = _announced_for(repaired, "closed", run_id) or _announced_for(
+            repaired, "missing", run_id
+        )
         if done or time.monotonic() + pause > deadline:
             return repaired
         time.sleep(pause)
@@ -1005,11 +1020,11 @@ def _finish(
                 },
                 stopping=exit_code in (EXIT_TERMINATED, EXIT_INTERRUPTED),
             )
-        final = repaired.announced("closed")
+        final = _announced_for(repaired, "closed", run_id)
         status = final.get("status") if final else None
         if opening and final is not None:
             session_id = int(final["session_id"])
-        if status is None and not (opening and repaired.announced("missing")):
+        if status is None and not (opening and _announced_for(repaired, "missing", run_id)):
             outcome = replace(
                 outcome,
                 message=f"{outcome.message}; the session could not be closed: {repaired.error}",

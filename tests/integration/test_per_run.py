@@ -44,6 +44,13 @@ MODELS = {
         from {{ etl_session.period_source('raw', 'events') }} as e
         group by cast(e.occurred_at as date)
     """,
+    # Names the session in a hook: there is none to name in a run of several chunks.
+    "per_run_hooked": """
+        {{ config(materialized='etl_period', etl_period_column='occurred_at',
+                  post_hook="select {{ etl_session.session_id() }} as hooked") }}
+        select {{ etl_session.session_id() }} as session_id, e.id, e.occurred_at
+        from {{ etl_session.period_source('raw', 'events') }} as e
+    """,
 }
 BOTH = ["-s", "per_run_events", "per_run_daily"]
 # Six days of May, with rows on both sides of each midnight.
@@ -290,12 +297,21 @@ def test_a_killed_run_of_chunks_has_every_session_closed_by_the_next_load(wh: Wa
     ]
 
 
-def test_per_run_with_full_refresh_is_refused_and_touches_nothing(duckdb_wh: Warehouse) -> None:
-    run = duckdb_wh.etl_run("--period", SIX_DAYS, "--split", "day", "--per-run", "2",
-                            "--full-refresh", *BOTH)  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--per-run", "2", "--full-refresh"], "Error: --full-refresh rebuilds"),
+        (["--per-run", "2", "--", "--full-refresh"], "Error: --full-refresh rebuilds"),
+        (["--per-run", "1001"], "Error: --per-run is at most 1000 chunks"),
+    ],
+)
+def test_per_run_bad_input_is_one_line_and_touches_nothing(
+    duckdb_wh: Warehouse, args: list[str], message: str
+) -> None:
+    run = duckdb_wh.etl_run("--period", SIX_DAYS, "--split", "day", *args)
 
     assert run.returncode == 2, run.output
-    assert run.stderr.startswith("Error: --full-refresh") and len(run.stderr.splitlines()) == 1
+    assert run.stderr.startswith(message) and len(run.stderr.splitlines()) == 1, run.stderr
     assert not duckdb_wh.table_exists("analytics", "etl_sessions")
 
 
@@ -308,3 +324,19 @@ def test_per_run_below_one_is_a_usage_error(duckdb_wh: Warehouse) -> None:
     assert run.returncode == 2, run.stdout + run.stderr
     assert "--per-run" in run.stderr
     assert not duckdb_wh.table_exists("analytics", "etl_sessions")
+
+
+def test_session_id_in_a_hook_of_a_run_of_chunks_fails_the_run_instead_of_naming_none(
+    duckdb_wh: Warehouse,
+) -> None:
+    # A hook runs once for the run's N chunks: there is no one session for it to name. It must
+    # not quietly render null (a delete "where session_id = null" that matches nothing).
+    run = duckdb_wh.etl_run("--period", "[2023-05-01, 2023-05-02]", "--split", "day",
+                            "--per-run", "2", "-s", "per_run_hooked", "-q", "--json")  # fmt: skip
+
+    assert run.returncode == 0, run.output  # loaded again one chunk per run, where it can name one
+    found = sessions(duckdb_wh)
+    assert [s[1] for s in found] == ["error", "error", "success", "success"]
+    assert "in a hook of model.etl_it.per_run_hooked" in found[0][4]
+    rows = duckdb_wh.query("select id, session_id from analytics.per_run_hooked order by id")
+    assert rows == [(1, 3), (2, 3), (3, 4)]
