@@ -379,6 +379,6 @@ def test_etl_run_joins_by_run_id_alone_and_refuses_to_backfill_into_it(
     assert refused.returncode == 2, refused.output
     assert refused.stderr == (
         "Error: --run-id joins one shared session: --split, --missing, --until, --lookback, "
-        "--keep-going and --reload load many sessions of their own\n"
+        "--keep-going, --reload and --per-run load many sessions of their own\n"
     )
     assert [row[2] for row in sessions(wh)] == ["running"]
