@@ -20,15 +20,27 @@ reached the warehouse (while the model compiles, say) stops nothing, and the que
 its end, minutes or hours later (seen on both: etl-run still running 90 s after SIGTERM). So
 after the grace period `Severance` also cancels their running statements (`interrupt()`,
 psycopg2's `cancel()`), again every `REPEAT_SECONDS`, until dbt returns.
+
+dbt's registry does not always hold the connection a statement runs on. dbt opens a
+connection lazily, on the first read of `Connection.handle`, without a lock, and its cancel reads
+the handle of every thread's connection: when a model thread opens its connection at that very
+moment, both threads open one, the registry keeps one and the model thread runs its statement
+on the other, which only that thread holds (seen on Postgres in CI: `pg_sleep(600)` still active
+90 s after SIGTERM while the statements of the registry were cancelled every 0.25 s). So the
+repeated cancel also covers every open psycopg2 connection of the process, found through the
+garbage collector every `STRAY_SCAN_SECONDS` (cancelling an idle connection does nothing; DuckDB
+opens under a lock and cannot lose one this way).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -38,6 +50,10 @@ GRACE_SECONDS = 5.0
 #: After the grace period, how often the statements of DuckDB and psycopg2 connections are
 #: cancelled again (a statement that starts later is stopped within this time).
 REPEAT_SECONDS = 0.25
+
+#: After the grace period, how often the process is searched for psycopg2 connections that
+#: dbt's registry lost (a full garbage-collector scan: tens of milliseconds).
+STRAY_SCAN_SECONDS = 1.0
 
 #: How deep below a connection's handle a socket is looked for (PyHive: wrapper, connection,
 #: SASL transport, TSocket, socket).
@@ -59,6 +75,16 @@ def _cancellers(root: object) -> Iterator[Callable[[], object]]:
         cancel = getattr(item, method, None) if method else None
         if callable(cancel):
             yield cancel
+
+
+def _stray_psycopg2_connections() -> Iterator[object]:
+    """Every open psycopg2 connection of this process (never imports psycopg2)."""
+    kind = getattr(sys.modules.get("psycopg2.extensions"), "connection", None)
+    if not isinstance(kind, type):
+        return
+    for item in gc.get_objects():
+        if isinstance(item, kind) and not getattr(item, "closed", 1):
+            yield item
 
 
 def _below(root: object) -> Iterator[object]:
@@ -123,18 +149,26 @@ def sever_connections(connections: Callable[[], Iterable[Any]] = _open_connectio
     return severed
 
 
-def cancel_statements(connections: Callable[[], Iterable[Any]] = _open_connections) -> int:
-    """Cancel the running statement of every DuckDB or psycopg2 connection dbt holds; how many
-    connections were asked."""
-    asked = 0
+def cancel_statements(
+    connections: Callable[[], Iterable[Any]] = _open_connections,
+    strays: Iterable[object] = (),
+) -> int:
+    """Cancel the running statement of every DuckDB or psycopg2 connection dbt holds, and of
+    `strays` (connections dbt's registry lost); how many connections were asked."""
+    cancels: dict[int, Callable[[], object]] = {}
     for connection in connections():
         handle = _handle_of(connection)
-        if handle is None:
-            continue
-        for cancel in _cancellers(handle):
-            with contextlib.suppress(Exception):  # closed meanwhile: nothing runs on it
-                cancel()
-                asked += 1
+        if handle is not None:
+            for cancel in _cancellers(handle):
+                cancels.setdefault(id(getattr(cancel, "__self__", cancel)), cancel)
+    for stray in strays:
+        for cancel in _cancellers(stray):
+            cancels.setdefault(id(getattr(cancel, "__self__", cancel)), cancel)
+    asked = 0
+    for cancel in cancels.values():
+        with contextlib.suppress(Exception):  # closed meanwhile: nothing runs on it
+            cancel()
+            asked += 1
     return asked
 
 
@@ -172,9 +206,13 @@ class Severance:
         self,
         grace: float = GRACE_SECONDS,
         connections: Callable[[], Iterable[Any]] = _open_connections,
+        strays: Callable[[], Iterable[object]] = _stray_psycopg2_connections,
     ) -> None:
         self._grace = grace
         self._connections = connections
+        self._strays = strays
+        self._stray_list: list[object] = []
+        self._scanned_at = 0.0
         self._cancelled = False
         self._forgotten = False
         self._lock = threading.Lock()
@@ -200,6 +238,7 @@ class Severance:
         self._wake.set()
         with self._lock:
             self._cancelled = True
+            self._stray_list = []
             if self.severed and not self._forgotten:
                 self._forgotten = True
                 forget_connections()
@@ -221,14 +260,25 @@ class Severance:
             with self._lock:
                 if self._cancelled:
                     return
-                self.cancelled_statements += cancel_statements(self._connections)
+                self.cancelled_statements += cancel_statements(
+                    self._connections, self._current_strays()
+                )
+
+    def _current_strays(self) -> list[object]:
+        """The psycopg2 connections of the process, searched anew every STRAY_SCAN_SECONDS
+        (held only between two scans: a closed one is skipped by its cancel)."""
+        now = time.monotonic()
+        if now - self._scanned_at >= STRAY_SCAN_SECONDS:
+            self._scanned_at = now
+            self._stray_list = list(self._strays())
+        return self._stray_list
 
     def _cut_and_cancel(self) -> None:
         with self._lock:
             if self._cancelled:
                 return
             self.severed = sever_connections(self._connections)
-            asked = cancel_statements(self._connections)
+            asked = cancel_statements(self._connections, self._current_strays())
             self.cancelled_statements += asked
             if self.severed:
                 os.write(

@@ -243,3 +243,62 @@ def test_ctrl_c_starts_the_grace_period_and_its_handler_is_given_back() -> None:
             assert signal.getsignal(signal.SIGINT) is custom
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_a_postgres_connection_lost_in_dbts_lazy_open_race_is_still_cancelled(pg: Any) -> None:
+    """Seen in CI (`test_sigterm_before_the_query_starts_still_stops_it[postgres]`): etl-run
+    still running 90 s after SIGTERM, `pg_sleep(600)` active. dbt opens a connection lazily on
+    the first read of `Connection.handle`, without a lock; on Ctrl-C/SIGTERM its cancel reads
+    the handle of every thread's connection. When the model thread opens its connection at that
+    very moment, both threads open one: the model thread runs its statement on its own, dbt's
+    registry keeps the other one (and dbt's cancel ends that one). The statement's connection is
+    held by nothing but the model thread, so cancelling what the registry holds never reaches
+    it. Reproduced here with dbt's own Connection and LazyHandle, on a real PostgreSQL server."""
+    import psycopg2
+    from dbt.adapters.contracts.connection import Connection, LazyHandle
+
+    both_opening = threading.Barrier(2, timeout=30)
+
+    def opener(connection: Connection) -> Connection:
+        handle = pg.connect()
+        both_opening.wait()  # both threads hold a fresh connection before either stores it
+        connection.handle = handle
+        return connection
+
+    connection = Connection(type="postgres", name="model.p.slow", credentials=None)  # type: ignore[arg-type]
+    connection.handle = LazyHandle(opener)
+    outcome: list[object] = []
+    got: list[Any] = []
+    model_thread_started = threading.Event()
+
+    def model_thread() -> None:
+        handle = connection.handle  # opens: the model's first statement
+        got.append(handle)
+        model_thread_started.set()
+        time.sleep(1.0)  # compiles on: the statement starts after the grace period
+        try:
+            handle.cursor().execute("select pg_sleep(600)")
+            outcome.append("ran to its end")
+        except psycopg2.Error as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=model_thread, daemon=True)
+    thread.start()
+    seen_by_cancel = connection.handle  # dbt's cancel, in the main thread, at the same time
+    model_thread_started.wait(30)
+    try:
+        registered = connection.__dict__["_handle"]
+        lost = [h for h in (got[0], seen_by_cancel) if h is not registered]
+        assert lost, "both threads ended up with one connection: the race did not happen"
+        registered.close()  # what dbt's cancel does to the one it knows (pg_terminate_backend)
+        severance = Severance(grace=0.2, connections=lambda: [connection])
+        severance.start()
+        thread.join(timeout=20)
+        severance.cancel()
+        assert not thread.is_alive(), "the statement on the connection dbt lost was never cancelled"
+        assert len(outcome) == 1 and isinstance(outcome[0], psycopg2.errors.QueryCanceled), outcome
+    finally:
+        for handle in (got[0] if got else None, seen_by_cancel):
+            if handle is not None and not handle.closed:
+                handle.cancel()
+                handle.close()
