@@ -27,9 +27,10 @@ the handle of every thread's connection: when a model thread opens its connectio
 moment, both threads open one, the registry keeps one and the model thread runs its statement
 on the other, which only that thread holds (seen on Postgres in CI: `pg_sleep(600)` still active
 90 s after SIGTERM while the statements of the registry were cancelled every 0.25 s). So the
-repeated cancel also covers every open psycopg2 connection of the process, found through the
-garbage collector every `STRAY_SCAN_SECONDS` (cancelling an idle connection does nothing; DuckDB
-opens under a lock and cannot lose one this way).
+repeated cancel also covers the open psycopg2 connections of the process that connect as a
+connection of the registry does (same DSN), found through the garbage collector every
+`STRAY_SCAN_SECONDS` (cancelling an idle connection does nothing; DuckDB opens under a lock and
+cannot lose one this way).
 """
 
 from __future__ import annotations
@@ -154,16 +155,23 @@ def cancel_statements(
     strays: Iterable[object] = (),
 ) -> int:
     """Cancel the running statement of every DuckDB or psycopg2 connection dbt holds, and of
-    `strays` (connections dbt's registry lost); how many connections were asked."""
+    each of `strays` (connections dbt's registry may have lost) that has the DSN of one of them;
+    how many connections were asked."""
     cancels: dict[int, Callable[[], object]] = {}
+    dsns: set[str] = set()
     for connection in connections():
         handle = _handle_of(connection)
         if handle is not None:
             for cancel in _cancellers(handle):
-                cancels.setdefault(id(getattr(cancel, "__self__", cancel)), cancel)
+                owner = getattr(cancel, "__self__", cancel)
+                cancels.setdefault(id(owner), cancel)
+                dsns.add(str(getattr(owner, "dsn", "")))
+    # Only a stray of the very profile dbt connects with (a lost connection has its twin in the
+    # registry): another connection of the process, to somewhere else, is not etl-run's.
     for stray in strays:
-        for cancel in _cancellers(stray):
-            cancels.setdefault(id(getattr(cancel, "__self__", cancel)), cancel)
+        if str(getattr(stray, "dsn", "")) in dsns - {""}:
+            for cancel in _cancellers(stray):
+                cancels.setdefault(id(getattr(cancel, "__self__", cancel)), cancel)
     asked = 0
     for cancel in cancels.values():
         with contextlib.suppress(Exception):  # closed meanwhile: nothing runs on it

@@ -253,15 +253,21 @@ def test_a_postgres_connection_lost_in_dbts_lazy_open_race_is_still_cancelled(pg
     very moment, both threads open one: the model thread runs its statement on its own, dbt's
     registry keeps the other one (and dbt's cancel ends that one). The statement's connection is
     held by nothing but the model thread, so cancelling what the registry holds never reaches
-    it. Reproduced here with dbt's own Connection and LazyHandle, on a real PostgreSQL server."""
+    it. Reproduced here with dbt's own Connection and LazyHandle, on a real PostgreSQL server.
+    A connection of the process to somewhere else (another DSN) is not etl-run's: left alone."""
     import psycopg2
     from dbt.adapters.contracts.connection import Connection, LazyHandle
 
     both_opening = threading.Barrier(2, timeout=30)
+    model_thread_started = threading.Event()
 
     def opener(connection: Connection) -> Connection:
         handle = pg.connect()
         both_opening.wait()  # both threads hold a fresh connection before either stores it
+        if threading.current_thread() is threading.main_thread():
+            # The order of the race that loses one: the model thread stores its connection and
+            # takes it, then dbt's cancel stores its own over it.
+            model_thread_started.wait(30)
         connection.handle = handle
         return connection
 
@@ -269,7 +275,6 @@ def test_a_postgres_connection_lost_in_dbts_lazy_open_race_is_still_cancelled(pg
     connection.handle = LazyHandle(opener)
     outcome: list[object] = []
     got: list[Any] = []
-    model_thread_started = threading.Event()
 
     def model_thread() -> None:
         handle = connection.handle  # opens: the model's first statement
@@ -282,14 +287,27 @@ def test_a_postgres_connection_lost_in_dbts_lazy_open_race_is_still_cancelled(pg
         except psycopg2.Error as error:
             outcome.append(error)
 
+    elsewhere = psycopg2.connect(
+        host=pg.host, port=pg.port, user=pg.user, password=pg.password, dbname=pg.dbname,
+        application_name="not-dbt",
+    )  # fmt: skip
+    elsewhere_outcome: list[object] = []
+
+    def someone_elses_statement() -> None:
+        try:
+            elsewhere.cursor().execute("select pg_sleep(4)")
+            elsewhere_outcome.append("ran to its end")
+        except psycopg2.Error as error:
+            elsewhere_outcome.append(error)
+
+    other = threading.Thread(target=someone_elses_statement, daemon=True)
+    other.start()
     thread = threading.Thread(target=model_thread, daemon=True)
     thread.start()
     seen_by_cancel = connection.handle  # dbt's cancel, in the main thread, at the same time
-    model_thread_started.wait(30)
     try:
         registered = connection.__dict__["_handle"]
-        lost = [h for h in (got[0], seen_by_cancel) if h is not registered]
-        assert lost, "both threads ended up with one connection: the race did not happen"
+        assert registered is seen_by_cancel and got[0] is not registered  # the race happened
         registered.close()  # what dbt's cancel does to the one it knows (pg_terminate_backend)
         severance = Severance(grace=0.2, connections=lambda: [connection])
         severance.start()
@@ -297,7 +315,11 @@ def test_a_postgres_connection_lost_in_dbts_lazy_open_race_is_still_cancelled(pg
         severance.cancel()
         assert not thread.is_alive(), "the statement on the connection dbt lost was never cancelled"
         assert len(outcome) == 1 and isinstance(outcome[0], psycopg2.errors.QueryCanceled), outcome
+        other.join(timeout=30)
+        assert elsewhere_outcome == ["ran to its end"]
+        assert severance.cancelled_statements >= 2
     finally:
+        elsewhere.close()
         for handle in (got[0] if got else None, seen_by_cancel):
             if handle is not None and not handle.closed:
                 handle.cancel()
