@@ -30,7 +30,8 @@ on the other, which only that thread holds (seen on Postgres in CI: `pg_sleep(60
 repeated cancel also covers the open psycopg2 connections of the process that connect as a
 connection of the registry does (same DSN), found through the garbage collector every
 `STRAY_SCAN_SECONDS` (cancelling an idle connection does nothing; DuckDB opens under a lock and
-cannot lose one this way).
+cannot lose one this way), and the cut covers the TCP sockets of the process connected to where
+a cut socket of dbt's was (a Thrift connection lost the same way).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import socket
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -78,14 +80,43 @@ def _cancellers(root: object) -> Iterator[Callable[[], object]]:
             yield cancel
 
 
-def _stray_psycopg2_connections() -> Iterator[object]:
-    """Every open psycopg2 connection of this process (never imports psycopg2)."""
-    kind = getattr(sys.modules.get("psycopg2.extensions"), "connection", None)
-    if not isinstance(kind, type):
-        return
+#: What the runner's own connections hold (the load's liveness hold): never cut, never cancelled.
+_SPARED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def spare(handle: object) -> None:
+    """Keep the cut and the repeated cancel off `handle`, a connection of the runner's own that
+    connects where dbt does (the liveness hold: its lock or heartbeat must outlive dbt)."""
+    for item in _below(handle):
+        with contextlib.suppress(TypeError):  # not weakly referenceable: not a socket either
+            _SPARED.add(item)
+
+
+def _stray_candidates() -> Iterator[object]:
+    """Every open psycopg2 connection and TCP socket of this process, wherever it is held
+    (never imports psycopg2)."""
+    pg_kind = getattr(sys.modules.get("psycopg2.extensions"), "connection", None)
+    kinds: tuple[type, ...] = (
+        (socket.socket, pg_kind) if isinstance(pg_kind, type) else (socket.socket,)
+    )
     for item in gc.get_objects():
-        if isinstance(item, kind) and not getattr(item, "closed", 1):
+        if not isinstance(item, kinds) or item in _SPARED:
+            continue
+        if isinstance(item, socket.socket):
+            if item.family in (socket.AF_INET, socket.AF_INET6) and item.fileno() != -1:
+                yield item
+        elif not getattr(item, "closed", 1):
             yield item
+
+
+def _peer(sock: socket.socket) -> tuple[Any, ...] | None:
+    """Where a TCP socket is connected to (host, port); None for anything else."""
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return None
+    try:
+        return tuple(sock.getpeername()[:2])
+    except OSError:
+        return None
 
 
 def _below(root: object) -> Iterator[object]:
@@ -139,14 +170,30 @@ def _open_connections() -> list[Any]:
     return [c for a in list(adapters.values()) for c in list(_thread_connections(a).values())]
 
 
-def sever_connections(connections: Callable[[], Iterable[Any]] = _open_connections) -> int:
-    """Shut down every socket under dbt's open connections; how many were shut down."""
-    severed = 0
+def sever_connections(
+    connections: Callable[[], Iterable[Any]] = _open_connections,
+    strays: Iterable[object] = (),
+    peers: set[tuple[Any, ...]] | None = None,
+) -> int:
+    """Shut down every socket under dbt's open connections, and each TCP socket of `strays`
+    (connections dbt's registry may have lost) connected to where one of them is, or to one of
+    `peers` (which gets the places of dbt's sockets added); how many were shut down."""
+    peers = set() if peers is None else peers
+    cuts: dict[int, socket.socket] = {}
     for connection in connections():
         for sock in _sockets(_handle_of(connection)):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-                severed += 1
+            peer = _peer(sock)
+            if peer is not None:
+                peers.add(peer)
+            cuts.setdefault(id(sock), sock)
+    for stray in strays:
+        if isinstance(stray, socket.socket) and peers and _peer(stray) in peers:
+            cuts.setdefault(id(stray), stray)
+    severed = 0
+    for sock in cuts.values():
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+            severed += 1
     return severed
 
 
@@ -214,13 +261,15 @@ class Severance:
         self,
         grace: float = GRACE_SECONDS,
         connections: Callable[[], Iterable[Any]] = _open_connections,
-        strays: Callable[[], Iterable[object]] = _stray_psycopg2_connections,
+        strays: Callable[[], Iterable[object]] = _stray_candidates,
     ) -> None:
         self._grace = grace
         self._connections = connections
         self._strays = strays
         self._stray_list: list[object] = []
         self._scanned_at = 0.0
+        #: Where dbt's cut sockets were connected to: a lost socket to the same place is cut too.
+        self._peers: set[tuple[Any, ...]] = set()
         self._cancelled = False
         self._forgotten = False
         self._lock = threading.Lock()
@@ -268,13 +317,14 @@ class Severance:
             with self._lock:
                 if self._cancelled:
                     return
-                self.cancelled_statements += cancel_statements(
-                    self._connections, self._current_strays()
-                )
+                strays = self._current_strays()
+                self.cancelled_statements += cancel_statements(self._connections, strays)
+                if self._peers:
+                    self.severed += sever_connections(lambda: (), strays, self._peers)
 
     def _current_strays(self) -> list[object]:
-        """The psycopg2 connections of the process, searched anew every STRAY_SCAN_SECONDS
-        (held only between two scans: a closed one is skipped by its cancel)."""
+        """The psycopg2 connections and TCP sockets of the process, searched anew every
+        STRAY_SCAN_SECONDS (held only between two scans: a closed one is skipped)."""
         now = time.monotonic()
         if now - self._scanned_at >= STRAY_SCAN_SECONDS:
             self._scanned_at = now
@@ -285,8 +335,9 @@ class Severance:
         with self._lock:
             if self._cancelled:
                 return
-            self.severed = sever_connections(self._connections)
-            asked = cancel_statements(self._connections, self._current_strays())
+            strays = self._current_strays()
+            self.severed = sever_connections(self._connections, strays, self._peers)
+            asked = cancel_statements(self._connections, strays)
             self.cancelled_statements += asked
             if self.severed:
                 os.write(

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from etl_session import _sever
 from etl_session.errors import Terminated
 from etl_session.results import NodeResult, one_line, plain
 
@@ -195,6 +196,7 @@ class LivenessHold:
             self._warn(exc)
             return
         self._handles.append(handle)
+        _sever.spare(handle)  # a cut after a signal must not end the load's proof of life
         if every is not None and every > 0:
             beat = threading.Thread(
                 target=self._beat, args=(handle, sql, float(every)), name="etl-session-heartbeat"

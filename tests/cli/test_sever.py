@@ -3,12 +3,13 @@ nests its socket wakes up when the grace period ends, and not when the load ende
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
 from typing import Any
 
-from etl_session._sever import Severance, sever_connections
+from etl_session._sever import Severance, sever_connections, spare
 
 
 class _Holder:
@@ -324,3 +325,45 @@ def test_a_postgres_connection_lost_in_dbts_lazy_open_race_is_still_cancelled(pg
             if handle is not None and not handle.closed:
                 handle.cancel()
                 handle.close()
+
+
+def test_a_thrift_socket_lost_the_same_way_is_cut_with_the_ones_dbt_holds() -> None:
+    """dbt-spark's connections open lazily too: a model thread that opens its connection while
+    dbt's cancel reads the handle keeps a connection the registry does not hold, and polls its
+    statement on it. The cut also shuts down every TCP socket of the process connected to where
+    a cut socket of dbt's was; a socket to another server is left alone, and so is the runner's
+    own liveness connection to the same server (`spare`). Real TCP sockets."""
+    with (
+        socket.create_server(("127.0.0.1", 0)) as server,
+        socket.create_server(("127.0.0.1", 0)) as elsewhere_server,
+    ):
+        registered = socket.create_connection(server.getsockname())
+        lost = socket.create_connection(server.getsockname())  # held by nothing dbt knows
+        hold = socket.create_connection(server.getsockname())  # the liveness heartbeat's
+        spare(_Holder(_Holder(hold)))
+        elsewhere = socket.create_connection(elsewhere_server.getsockname())
+        accepted = [server.accept()[0] for _ in range(3)] + [elsewhere_server.accept()[0]]
+        try:
+            lost_reader, lost_got = _blocked_reader(lost)
+            hold_reader, hold_got = _blocked_reader(hold)
+            elsewhere_reader, elsewhere_got = _blocked_reader(elsewhere)
+            severance = Severance(grace=0.3, connections=lambda: [_connection(registered)])
+            severance.start()
+            lost_reader.join(timeout=10)
+            assert not lost_reader.is_alive(), "the socket dbt lost was never cut"
+            assert lost_got == [b""]
+            severance.join(timeout=10)
+            time.sleep(1.5)  # the repeated scans run meanwhile
+            assert elsewhere_reader.is_alive() and elsewhere_got == []
+            assert hold_reader.is_alive() and hold_got == []
+            severance.cancel()
+            assert severance.severed >= 2
+            for sock in accepted:
+                with contextlib.suppress(OSError):
+                    sock.sendall(b"x")  # let the readers still blocked go
+            elsewhere_reader.join(timeout=10)
+            hold_reader.join(timeout=10)
+            assert elsewhere_got == [b"x"] and hold_got == [b"x"]
+        finally:
+            for sock in (registered, lost, hold, elsewhere, *accepted):
+                sock.close()
