@@ -100,7 +100,8 @@ def _stray_candidates() -> Iterator[object]:
         (socket.socket, pg_kind) if isinstance(pg_kind, type) else (socket.socket,)
     )
     for item in gc.get_objects():
-        if not isinstance(item, kinds) or item in _SPARED:
+        # By type alone: isinstance() would ask a proxy object for its __class__, which may raise.
+        if not issubclass(type(item), kinds) or item in _SPARED:
             continue
         if isinstance(item, socket.socket):
             if item.family in (socket.AF_INET, socket.AF_INET6) and item.fileno() != -1:
@@ -328,7 +329,10 @@ class Severance:
         now = time.monotonic()
         if now - self._scanned_at >= STRAY_SCAN_SECONDS:
             self._scanned_at = now
-            self._stray_list = list(self._strays())
+            try:
+                self._stray_list = list(self._strays())
+            except Exception:  # a scan that fails must not stop the cancel of what dbt holds
+                self._stray_list = []
         return self._stray_list
 
     def _cut_and_cancel(self) -> None:

@@ -9,7 +9,9 @@ import threading
 import time
 from typing import Any
 
-from etl_session._sever import Severance, sever_connections, spare
+import pytest
+
+from etl_session._sever import Severance, _stray_candidates, sever_connections, spare
 
 
 class _Holder:
@@ -367,3 +369,24 @@ def test_a_thrift_socket_lost_the_same_way_is_cut_with_the_ones_dbt_holds() -> N
         finally:
             for sock in (registered, lost, hold, elsewhere, *accepted):
                 sock.close()
+
+
+def test_the_search_for_lost_connections_survives_an_object_that_lies_about_its_class() -> None:
+    """The search walks every object of the process, an orchestrator's too: a proxy whose
+    `__class__` raises (as werkzeug's LocalProxy does outside its context) must not stop it."""
+
+    class Proxy:
+        @property  # type: ignore[misc]
+        def __class__(self) -> type:
+            raise RuntimeError("working outside of application context")
+
+    proxy = Proxy()
+    with pytest.raises(RuntimeError):
+        isinstance(proxy, socket.socket)  # what the search must not do
+    with (
+        socket.create_server(("127.0.0.1", 0)) as server,
+        socket.create_connection(server.getsockname()) as sock,
+    ):
+        found = list(_stray_candidates())
+        assert any(item is sock for item in found)
+        assert not any(item is proxy for item in found)
