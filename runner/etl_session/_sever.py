@@ -54,8 +54,8 @@ GRACE_SECONDS = 5.0
 #: cancelled again (a statement that starts later is stopped within this time).
 REPEAT_SECONDS = 0.25
 
-#: After the grace period, how often the process is searched for psycopg2 connections that
-#: dbt's registry lost (a full garbage-collector scan: tens of milliseconds).
+#: After the grace period, how often the process is searched for psycopg2 connections and TCP
+#: sockets that dbt's registry lost (a full garbage-collector scan: tens of milliseconds).
 STRAY_SCAN_SECONDS = 1.0
 
 #: How deep below a connection's handle a socket is looked for (PyHive: wrapper, connection,
@@ -69,15 +69,15 @@ def _sockets(root: object) -> Iterator[socket.socket]:
             yield item
 
 
-def _cancellers(root: object) -> Iterator[Callable[[], object]]:
-    """How to cancel the running statement of each DuckDB or psycopg2 connection below `root`
+def _cancellers(root: object) -> Iterator[tuple[object, Callable[[], object]]]:
+    """Each DuckDB or psycopg2 connection below `root`, with how to cancel its running statement
     (`interrupt()`, `cancel()`: safe from another thread, and nothing when no statement runs)."""
     for item in _below(root):
         package = (type(item).__module__ or "").split(".")[0]
         method = {"duckdb": "interrupt", "_duckdb": "interrupt", "psycopg2": "cancel"}.get(package)
         cancel = getattr(item, method, None) if method else None
         if callable(cancel):
-            yield cancel
+            yield item, cancel
 
 
 #: What the runner's own connections hold (the load's liveness hold): never cut, never cancelled.
@@ -210,16 +210,15 @@ def cancel_statements(
     for connection in connections():
         handle = _handle_of(connection)
         if handle is not None:
-            for cancel in _cancellers(handle):
-                owner = getattr(cancel, "__self__", cancel)
+            for owner, cancel in _cancellers(handle):
                 cancels.setdefault(id(owner), cancel)
                 dsns.add(str(getattr(owner, "dsn", "")))
     # Only a stray of the very profile dbt connects with (a lost connection has its twin in the
     # registry): another connection of the process, to somewhere else, is not etl-run's.
     for stray in strays:
         if str(getattr(stray, "dsn", "")) in dsns - {""}:
-            for cancel in _cancellers(stray):
-                cancels.setdefault(id(getattr(cancel, "__self__", cancel)), cancel)
+            for owner, cancel in _cancellers(stray):
+                cancels.setdefault(id(owner), cancel)
     asked = 0
     for cancel in cancels.values():
         with contextlib.suppress(Exception):  # closed meanwhile: nothing runs on it
