@@ -4,14 +4,32 @@
 the CLI's imports (click, the runner, ~0.1 s), so only a signal that lands while Python itself
 starts (a few milliseconds, before any of this package's code runs) ends it with the default
 action instead. Nothing has been opened then.
+
+Both commands also raise the threshold of Python's youngest garbage-collector generation before
+anything is imported (`_tune_gc`). dbt's start-up builds tens of thousands of long-lived objects
+(mashumaro compiles a (de)serialiser for each of its dataclasses at import time; parsing builds
+the manifest), and with the default threshold (700) the collector walks the young ones again
+and again while nothing of that is garbage. Measured on the shop example: the whole `etl-run`
+load 0.2 s faster (6 %), peak memory unchanged (`bench/README.md`). Garbage is still collected,
+only in larger steps. This tunes the commands' own processes only: the Python API (`run`, the
+Airflow operator, the Dagster asset) leaves the GC of its host process alone.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 
 EXIT_TERMINATED = 143
+
+# The youngest generation's threshold for the commands' processes (CPython's default: 700).
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def _tune_gc() -> None:
+    _young, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 def _terminated_while_starting(signum: int, frame: object) -> None:
@@ -21,12 +39,14 @@ def _terminated_while_starting(signum: int, frame: object) -> None:
 
 def etl_run() -> None:
     signal.signal(signal.SIGTERM, _terminated_while_starting)
+    _tune_gc()
     from etl_session.cli import main
 
     main()
 
 
 def etl_session() -> None:
+    _tune_gc()
     from etl_session.operator_cli import main
 
     main()

@@ -75,6 +75,30 @@ def test_help_does_not_import_dbt() -> None:
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize("command", ["etl_run", "etl_session"])
+def test_the_commands_tune_their_own_gc_and_the_api_leaves_its_hosts_alone(command: str) -> None:
+    """The console scripts raise the young generation's GC threshold before dbt is imported
+    (dbt's start-up is mostly long-lived objects); importing the API changes nothing."""
+    code = (
+        "import gc, json, sys\n"
+        "default = gc.get_threshold()\n"
+        "import etl_session, etl_session.session, etl_session.operator\n"
+        "api = gc.get_threshold()\n"
+        "from etl_session import _entry\n"
+        f"sys.argv = ['{command.replace('_', '-')}', '--help']\n"
+        "try:\n"
+        f"    _entry.{command}()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps([default, api, gc.get_threshold(), 'dbt' in sys.modules]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    default, api, tuned, dbt_imported = json.loads(out.stdout.strip().splitlines()[-1])
+    assert api == default
+    assert tuned == [10_000, *default[1:]]
+    assert dbt_imported is False
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
