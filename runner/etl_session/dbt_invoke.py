@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from etl_session import _sever
+from etl_session import _entry, _sever
 from etl_session.errors import Terminated
 from etl_session.results import NodeResult, one_line, plain
 
@@ -297,6 +297,7 @@ def invoke(
     """
     from dbt.cli.main import dbtRunner
 
+    _entry.settle_after_dbt_import()
     _hide_stack_traces_from_console()
     announcements: list[Mapping[str, Any]] = []
     caught: list[str] = []
@@ -352,6 +353,7 @@ def list_nodes(args: Sequence[str]) -> list[Mapping[str, Any]] | Invocation:
     """`dbt ls <args> --output json`: the selected nodes, or the failed Invocation."""
     from dbt.cli.main import dbtRunner
 
+    _entry.settle_after_dbt_import()
     _hide_stack_traces_from_console()
     command = ["--log-level", "none", "ls", "--output", "json", *args]
     outcome = dbtRunner().invoke(command)
