@@ -355,7 +355,8 @@ def list_nodes(args: Sequence[str]) -> list[Mapping[str, Any]] | Invocation:
 
     _entry.settle_after_dbt_import()
     _hide_stack_traces_from_console()
-    command = ["--log-level", "none", "ls", "--output", "json", *args]
+    # No JSON artifacts: manifest.json keeps describing the last load (see Warehouse.operation).
+    command = ["--log-level", "none", "ls", "--output", "json", "--no-write-json", *args]
     outcome = dbtRunner().invoke(command)
     if not outcome.success:
         return Invocation(

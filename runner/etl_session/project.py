@@ -162,7 +162,10 @@ class Warehouse:
     def operation(
         self, macro: str, args: Mapping[str, Any], *, stdout_to_stderr: bool = False
     ) -> Invocation:
-        """Run a package macro with `dbt run-operation`; its announcements carry the answer."""
+        """Run a package macro with `dbt run-operation`; its announcements carry the answer.
+
+        dbt's JSON artifacts are not written: target/run_results.json and manifest.json keep
+        describing the last load for the tools that read them, not an operation of ours."""
         from etl_session import dbt_invoke
 
         return dbt_invoke.invoke(
@@ -174,6 +177,7 @@ class Warehouse:
                 f"etl_session.{macro}",
                 "--args",
                 json.dumps(dict(args), default=str),
+                "--no-write-json",
                 *self.flags(),
             ],
             stdout_to_stderr=stdout_to_stderr,

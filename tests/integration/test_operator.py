@@ -636,3 +636,33 @@ def test_list_and_show_give_the_period_in_the_zone_it_was_stated_in(
     assert (session["period_start"], session["period_end"], session["period_timezone"]) == (
         "2023-05-01T04:00:00Z", "2023-06-01T04:00:00Z", "America/New_York"
     )  # fmt: skip
+
+
+def test_the_operators_commands_leave_the_last_loads_dbt_artifacts_alone(
+    duckdb_warehouse: Warehouse,
+) -> None:
+    """run_results.json and manifest.json describe the last load, for the tools that read them
+    (dagster-dbt, state selection, artifact uploads): an etl-session command reads through
+    `dbt run-operation`, which would otherwise write its own over them. cleanup parses the
+    project on purpose (it must know today's models), so it writes manifest.json as
+    `dbt parse` does, and only that."""
+    wh = duckdb_warehouse
+    wh.insert_events(EVENTS)
+    may = wh.etl_run("--period", "2023-05", "-q")
+    assert may.returncode == 0, may.output
+    target = wh.workdir / "target"
+    names = ("run_results.json", "manifest.json")
+    artifacts = {name: (target / name).read_bytes() for name in names}
+    built = {r["unique_id"] for r in json.loads(artifacts["run_results.json"])["results"]}
+    assert "model.etl_it.fct_events" in built
+
+    for command, code, kept in (
+        (["list"], 0, names),
+        (["show", "1"], 0, names),
+        (["coverage", "--json"], 0, names),
+        (["cleanup", "1", "--dry-run"], 2, ("run_results.json",)),  # a good session: refused
+    ):
+        done = etl_session(wh, *command)
+        assert done.returncode == code, done.output
+        changed = [n for n in kept if (target / n).read_bytes() != artifacts[n]]
+        assert changed == [], f"etl-session {' '.join(command)} rewrote {changed}"
