@@ -189,9 +189,11 @@ class LivenessHold:
     def held(self) -> bool:
         return bool(self._handles)
 
-    def acquire(self, sql: str, every: float | None = None) -> None:
+    def acquire(self, sql: str, every: float | None = None, first: str | None = None) -> None:
+        """Hold with `sql`, repeated every `every` seconds; `first` (when given) instead of
+        `sql` the first time (Spark: the first heartbeat fills both of the run's slots)."""
         try:
-            handle = _open_and_execute(sql)
+            handle = _open_and_execute(first or sql)
         except Exception as exc:  # any failure only costs liveness, never the load
             self._warn(exc)
             return
@@ -321,9 +323,11 @@ def invoke(
                     and isinstance(announced.get("sql"), str)
                 ):
                     every = announced.get("every")
+                    first = announced.get("first")
                     hold.acquire(
                         announced["sql"],
                         every=float(every) if isinstance(every, (int, float)) else None,
+                        first=first if isinstance(first, str) else None,
                     )
 
     runner = dbtRunner(callbacks=[listen])

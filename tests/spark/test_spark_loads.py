@@ -94,8 +94,20 @@ def test_load_reload_vanished_rows_and_boundaries(project: SparkProject) -> None
         f"select session_id, status, period_start, period_end, duration_seconds >= 0"
         f" from {project.schema}.etl_session_history"
     ) == [(1, "success", dt.datetime(2023, 4, 30), dt.datetime(2023, 5, 1), True)]
-    other = project.etl_run("--period", "2023-05-20")
+    # One beat only (the next would come after 10 minutes): the first fills both of the run's
+    # slots, so a later beat that lands in the same slot as the one before never replaces the
+    # run's only row, which a reader (open_session's liveness, another load's check for a dead
+    # owner) would then miss.
+    other = project.etl_run(
+        "--period", "2023-05-20", "--vars", "{etl_session_heartbeat_seconds: 600}"
+    )
     assert other.returncode == 0, other.output
+    slots = project.query(
+        f"select h.slot from {project.schema}.etl_sessions_heartbeats as h"
+        f" join {project.schema}.etl_sessions as s on s.run_id = h.run_id"
+        " where s.session_id = 2 order by h.slot"
+    )
+    assert [row[0] for row in slots] == [0, 1]
 
     load = project.etl_run("--period", MAY_1_2)
     assert load.returncode == 0, load.output
@@ -183,12 +195,14 @@ def test_failing_model_ends_the_session_as_error(project: SparkProject) -> None:
 
 def test_sigkill_then_the_next_load(project: SparkProject) -> None:
     project.set_events(EVENTS)
-    victim, _, reader = spawn_paused(project, "victim")
+    victim, lines, reader = spawn_paused(project, "victim")
     os.kill(victim.pid, signal.SIGKILL)  # mid-load: daily_amounts pauses PAUSE_SECONDS
     victim.wait()
     reader.join(timeout=10)
     (killed,) = project.sessions()
     assert killed["status"] == "running"
+    # It beat before it opened: what lets the next load take it for dead once the beats stop.
+    assert killed["liveness"] == "heartbeat", "".join(lines)
     listed = project.etl_session("list", "--json")
     assert listed.returncode == 0, listed.output
     assert f'"session_id": {killed["session_id"]}' in listed.output
