@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +11,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pg_server import PgServer, postgres_server
+
+# The commands' processes keep dbt's compiled Jinja templates on disk (etl_session._jinja_cache).
+# The suite's share one directory of its own (every xdist worker writes it at once), not the
+# user's ~/.cache; tests of the cache itself give theirs.
+os.environ.setdefault(
+    "ETL_SESSION_JINJA_CACHE",
+    str(Path(tempfile.gettempdir()) / f"etl-session-tests-jinja-{os.getuid()}"),
+)
 
 
 @pytest.fixture(scope="session")

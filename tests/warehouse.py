@@ -67,7 +67,7 @@ class Warehouse:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("ETL_SESSION_", "DBT_"))
+            if not key.startswith(("ETL_SESSION_", "DBT_")) or key == "ETL_SESSION_JINJA_CACHE"
         }
         env.update(
             {

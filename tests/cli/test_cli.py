@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -76,17 +77,22 @@ def test_help_does_not_import_dbt() -> None:
 
 
 @pytest.mark.parametrize("command", ["etl_run", "etl_session"])
-def test_the_commands_tune_their_own_gc_and_the_api_leaves_its_hosts_alone(command: str) -> None:
-    """The console scripts raise the young generation's GC threshold before dbt is imported
-    and freeze what the import built (dbt's start-up is mostly long-lived objects); the API,
-    dbt run through it included, changes nothing in its host's GC."""
+def test_the_commands_tune_their_own_gc_and_the_api_leaves_its_hosts_alone(
+    command: str, tmp_path: Path
+) -> None:
+    """The console scripts raise the young generation's GC threshold before dbt is imported,
+    freeze what the import built (dbt's start-up is mostly long-lived objects) and keep dbt's
+    compiled Jinja templates on disk; the API, dbt run through it included, changes nothing in
+    its host's GC or dbt."""
     code = (
         "import gc, json, sys\n"
         "default = gc.get_threshold()\n"
         "import etl_session, etl_session.session, etl_session.operator\n"
-        "from etl_session import _entry, dbt_invoke\n"
+        "from etl_session import _entry, _jinja_cache, dbt_invoke\n"
+        "from dbt_common.clients.jinja import MacroFuzzEnvironment\n"
         "dbt_invoke.invoke(['--version'])\n"
-        "api = [gc.get_threshold(), gc.get_freeze_count()]\n"
+        "api = [gc.get_threshold(), gc.get_freeze_count(),\n"
+        "       str(_jinja_cache.stats()['installed']), MacroFuzzEnvironment.compile.__module__]\n"
         f"sys.argv = ['{command.replace('_', '-')}', '--help']\n"
         "try:\n"
         f"    _entry.{command}()\n"
@@ -95,15 +101,23 @@ def test_the_commands_tune_their_own_gc_and_the_api_leaves_its_hosts_alone(comma
         "tuned = gc.get_threshold()\n"
         "dbt_invoke.invoke(['--version'])\n"
         "frozen = gc.get_freeze_count()\n"
+        "cache = [str(_jinja_cache.stats()['installed']),\n"
+        "         MacroFuzzEnvironment.compile.__module__]\n"
         "dbt_invoke.invoke(['--version'])\n"
-        "print(json.dumps([default, api, tuned, frozen, gc.get_freeze_count()]))\n"
+        "print(json.dumps([default, api, tuned, frozen, gc.get_freeze_count(), cache]))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    default, api, tuned, frozen, frozen_later = json.loads(out.stdout.strip().splitlines()[-1])
-    assert api == [default, 0]
+    env = {**os.environ, "ETL_SESSION_JINJA_CACHE": str(tmp_path / "jinja")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    default, api, tuned, frozen, frozen_later, cache = json.loads(
+        out.stdout.strip().splitlines()[-1]
+    )
+    assert api == [default, 0, "None", "jinja2.environment"]
     assert tuned == [10_000, *default[1:]]
     assert frozen > 10_000  # the objects dbt's import built
     assert frozen_later == frozen  # once: later invocations' objects stay collectable
+    assert cache == [str(tmp_path / "jinja"), "etl_session._jinja_cache"]
 
 
 @pytest.mark.parametrize(
