@@ -10,7 +10,8 @@ and the key also names the versions of Jinja and dbt-common and the environment'
 
 Only the commands' own processes use it (`_entry`); the Python API leaves its host's dbt as it
 is. The directory is `$ETL_SESSION_JINJA_CACHE`, else `$XDG_CACHE_HOME/etl-session/jinja`, else
-`~/.cache/etl-session/jinja`; `ETL_SESSION_JINJA_CACHE=off` switches it off. Like a `.pyc`,
+`~/.cache/etl-session/jinja`; `ETL_SESSION_JINJA_CACHE=off` switches it off. Templates no
+process has used for UNUSED_DAYS days are removed. Like a `.pyc`,
 what it holds is run as code, so a directory another user can write is not used, and neither
 is one that cannot be written (a read-only container): dbt then compiles as it always does.
 """
@@ -22,6 +23,7 @@ import hashlib
 import os
 import stat
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import CodeType
@@ -30,8 +32,15 @@ from typing import Any
 ENV_VAR = "ETL_SESSION_JINJA_CACHE"
 _OFF = {"0", "off", "false", "no"}
 
+# A template no process has used for this long is removed (looked for at most once a day), so
+# the folder holds what today's projects and versions use, not every macro ever compiled. A hit
+# renews the file's time.
+UNUSED_DAYS = 30
+_PRUNE_EVERY_SECONDS = 24 * 3600
+_PRUNED_MARKER = ".pruned"
+
 _lock = threading.Lock()
-_state: dict[str, Any] = {"installed": None, "hits": 0, "misses": 0}
+_state: dict[str, Any] = {"installed": None, "hits": 0, "misses": 0, "pruned": 0}
 
 
 def cache_directory() -> Path | None:
@@ -65,6 +74,40 @@ def _private(directory: Path) -> bool:
     )
 
 
+def _prune(directory: Path, now: float) -> int:
+    """Remove the templates unused for UNUSED_DAYS (and writers' leftovers older than a day),
+    at most once a day; how many files were removed."""
+    marker = directory / _PRUNED_MARKER
+    try:
+        if now - marker.stat().st_mtime < _PRUNE_EVERY_SECONDS:
+            return 0
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return 0
+    with contextlib.suppress(OSError):
+        marker.touch()
+    removed = 0
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return 0
+    for entry in entries:
+        if entry.name.endswith(".jinja"):
+            cutoff = now - UNUSED_DAYS * 24 * 3600
+        elif entry.name.endswith(".tmp"):  # a writer that died before its rename
+            cutoff = now - _PRUNE_EVERY_SECONDS
+        else:
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                os.remove(entry.path)
+                removed += 1
+        except OSError:
+            pass  # another process removed it first
+    return removed
+
+
 def install() -> Path | None:
     """Route dbt's Jinja compilation through the disk cache; the directory, or None when the
     cache is off or its directory cannot be written (then dbt compiles as it always does)."""
@@ -80,6 +123,7 @@ def install() -> Path | None:
         return None
     if not _private(directory):
         return None
+    pruned = _prune(directory, time.time())
 
     from importlib import metadata
 
@@ -87,7 +131,8 @@ def install() -> Path | None:
     from dbt_common.clients import jinja as dbt_jinja
     from jinja2.bccache import Bucket, FileSystemBytecodeCache
 
-    cache = FileSystemBytecodeCache(str(directory), "%s.jinja")
+    pattern = "%s.jinja"
+    cache = FileSystemBytecodeCache(str(directory), pattern)
     salt = f"jinja2 {jinja2.__version__} dbt-common {metadata.version('dbt-common')}"
     environment_class = dbt_jinja.MacroFuzzEnvironment
     original: Callable[..., Any] = environment_class.compile
@@ -117,6 +162,8 @@ def install() -> Path | None:
         except Exception:  # a damaged file (a full disk once?): compile again and replace it
             bucket = Bucket(self, cache.get_cache_key(key), cache.get_source_checksum(source))
         if isinstance(bucket.code, CodeType):
+            with contextlib.suppress(OSError):  # still in use: kept by the next pruning
+                os.utime(directory / (pattern % bucket.key))
             with _lock:
                 _state["hits"] += 1
             return bucket.code
@@ -131,4 +178,5 @@ def install() -> Path | None:
     environment_class.compile = compile  # type: ignore[method-assign]
     with _lock:
         _state["installed"] = directory
+        _state["pruned"] = pruned
     return directory

@@ -67,7 +67,7 @@ def test_a_new_process_reuses_the_compiled_template_and_renders_the_same(
     assert (first["installed"], first["hits"], first["misses"]) == (str(cache), 0, 1)
     assert (second["hits"], second["misses"]) == (1, 0)
     assert first["rendered"] == second["rendered"] == without["rendered"]
-    assert len(list(cache.iterdir())) == 1
+    assert len(list(cache.glob("*.jinja"))) == 1
     assert cache.stat().st_mode & 0o777 == 0o700
 
 
@@ -91,7 +91,7 @@ def test_dbts_text_and_native_environments_do_not_share_compiled_code(tmp_path: 
         out = render(cache, [("text", source, False), ("native", source, True)])
         assert out["rendered"] == {"text": ["str", "6"], "native": ["int", 6]}
     assert (out["hits"], out["misses"]) == (2, 0)
-    assert len(list(cache.iterdir())) == 2
+    assert len(list(cache.glob("*.jinja"))) == 2
 
 
 @pytest.mark.parametrize(
@@ -104,7 +104,7 @@ def test_a_damaged_cache_file_is_compiled_again_and_replaced(
 ) -> None:
     cache = tmp_path / "jinja"
     render(cache, [("macro", MACRO, False)])
-    [stored] = cache.iterdir()
+    [stored] = cache.glob("*.jinja")
     if damage == "magic":
         from jinja2.bccache import bc_magic
 
@@ -143,3 +143,37 @@ def test_the_default_directory_follows_xdg_cache_home(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip() == str(tmp_path / "etl-session" / "jinja")
+
+
+def test_templates_unused_for_30_days_are_removed_once_a_day_and_a_hit_keeps_one(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "jinja"
+    render(cache, [("macro", MACRO, False)])
+    [used] = cache.glob("*.jinja")
+    day = 24 * 3600
+    now = used.stat().st_mtime
+    old = now - 31 * day
+    os.utime(used, (old, old))  # used 31 days ago: the hit below renews it
+    render(cache, [("macro", MACRO, False)])
+    assert used.stat().st_mtime > old + 30 * day
+    stale = cache / "0123.jinja"  # compiled by another version 31 days ago, unused since
+    stale.write_bytes(b"x")
+    os.utime(stale, (old, old))
+    recent = cache / "4567.jinja"  # 29 days ago
+    recent.write_bytes(b"x")
+    os.utime(recent, (now - 29 * day, now - 29 * day))
+    leftover = cache / "89ab.jinjaq1w2e3.tmp"  # a writer that died two days ago
+    leftover.write_bytes(b"x")
+    os.utime(leftover, (now - 2 * day, now - 2 * day))
+    marker = cache / ".pruned"
+    os.utime(marker, (now - 2 * day, now - 2 * day))  # the last pruning: two days ago
+
+    render(cache, [("macro", MACRO, False)])
+    assert sorted(p.name for p in cache.iterdir()) == sorted([".pruned", used.name, recent.name])
+    assert marker.stat().st_mtime > now - day
+
+    stale.write_bytes(b"x")  # the next pruning is a day away: left for now
+    os.utime(stale, (old, old))
+    render(cache, [("macro", MACRO, False)])
+    assert stale.exists()
