@@ -136,6 +136,17 @@ def _error_text(exception: BaseException | None) -> str | None:
     return one_line(str(text), limit=2000)
 
 
+def _import_dbt_runner() -> Any:
+    """dbt's `dbtRunner`, imported, with this process made ready for it: in a command's process
+    the GC settled and the Jinja cache installed (`_entry`), and in any process dbt's tracebacks
+    kept out of the console."""
+    from dbt.cli.main import dbtRunner
+
+    _entry.settle_after_dbt_import()
+    _hide_stack_traces_from_console()
+    return dbtRunner
+
+
 def _hide_stack_traces_from_console() -> None:
     """Keep dbt's Python tracebacks (event MainStackTrace) out of the console.
 
@@ -297,10 +308,7 @@ def invoke(
     With `hold`, a `hold {sql}` announcement opens the load's liveness connection (see
     `LivenessHold`), synchronously inside the hook that announced it.
     """
-    from dbt.cli.main import dbtRunner
-
-    _entry.settle_after_dbt_import()
-    _hide_stack_traces_from_console()
+    dbtRunner = _import_dbt_runner()
     announcements: list[Mapping[str, Any]] = []
     caught: list[str] = []
     finished: list[Any] = []
@@ -355,10 +363,7 @@ def invoke(
 
 def list_nodes(args: Sequence[str]) -> list[Mapping[str, Any]] | Invocation:
     """`dbt ls <args> --output json`: the selected nodes, or the failed Invocation."""
-    from dbt.cli.main import dbtRunner
-
-    _entry.settle_after_dbt_import()
-    _hide_stack_traces_from_console()
+    dbtRunner = _import_dbt_runner()
     # No JSON artifacts: manifest.json keeps describing the last load (see Warehouse.operation).
     command = ["--log-level", "none", "ls", "--output", "json", "--no-write-json", *args]
     outcome = dbtRunner().invoke(command)
