@@ -113,17 +113,17 @@ def test_an_on_run_end_hook_failing_after_the_close(warehouse: Warehouse) -> Non
     assert_nothing_lost(warehouse, may)
 
 
-def wait_until_sleeping(wh: Warehouse, timeout: float = 60) -> None:
+def wait_until_sleeping(wh: Warehouse, timeout: float = 60, queries: int = 1) -> None:
     deadline = time.monotonic() + timeout
     probe = (
         "select count(*) from pg_stat_activity"
         " where state = 'active' and query like '%pg_sleep(%' and pid <> pg_backend_pid()"
     )
     while time.monotonic() < deadline:
-        if wh.query(probe)[0][0]:
+        if wh.query(probe)[0][0] >= queries:
             return
         time.sleep(0.05)
-    raise AssertionError("the slow model's query never reached the server")
+    raise AssertionError(f"{queries} sleeping queries never reached the server")
 
 
 def test_postgres_restarted_mid_run(postgres_warehouse: Warehouse, pg_cluster: Any) -> None:
@@ -152,12 +152,15 @@ def test_a_session_that_cannot_be_closed_says_so_and_the_next_command_closes_it(
     # closes it as abandoned (its owner's lock died with etl-run), and no row is lost.
     wh = postgres_warehouse
     may = load_may(wh)
+    # fct_events pauses inside its transaction, so both models are in the server when it goes:
+    # without the pause, whether fct_events finished first was a race.
+    held = SLOW[:-1] + ", pause_in_transaction_seconds: 6}"
     proc = wh.spawn_etl_run(
-        "--period", "2023-06", "--vars", SLOW, "-s", "fct_events", "slow",
+        "--period", "2023-06", "--vars", held, "-s", "fct_events", "slow",
         env={"ETL_SESSION_REPAIR_RETRY_SECONDS": "2"},
     )  # fmt: skip
     wait_for_line(proc, "START sql table model", "slow")
-    wait_until_sleeping(wh)
+    wait_until_sleeping(wh, queries=2)
 
     pg_cluster.down()
     try:
