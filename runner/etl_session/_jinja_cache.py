@@ -66,10 +66,11 @@ def _private(directory: Path) -> bool:
         status = directory.stat()
     except OSError:
         return False
+    getuid = getattr(os, "getuid", None)  # none on Windows, whose folders are per user
     return (
         stat.S_ISDIR(status.st_mode)
-        and status.st_uid == os.getuid()
-        and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        and (getuid is None or status.st_uid == getuid())
+        and (getuid is None or not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
         and os.access(directory, os.W_OK | os.X_OK)
     )
 
