@@ -54,23 +54,20 @@ sources:
         config:
           event_time: occurred_at
 """
+MATERIALIZATION = """
+{{ config(materialized='etl_period', etl_period_column='occurred_at') }}
+select {{ etl_session.session_id() }} as session_id, e.id, e.occurred_at, e.amount
+from {{ source('raw', 'events') }} as e
+"""
 MODELS = {
     # dbt's floor: the cheapest node there is, timed like the others.
     "bench_floor": """
 {{ config(materialized='view') }}
 select 1 as one
 """,
-    "bench_mat": """
-{{ config(materialized='etl_period', etl_period_column='occurred_at') }}
-select {{ etl_session.session_id() }} as session_id, e.id, e.occurred_at, e.amount
-from {{ source('raw', 'events') }} as e
-""",
+    "bench_mat": MATERIALIZATION,
     # The same model, loaded by etl-run (its process keeps dbt's compiled Jinja on disk).
-    "bench_mat_run": """
-{{ config(materialized='etl_period', etl_period_column='occurred_at') }}
-select {{ etl_session.session_id() }} as session_id, e.id, e.occurred_at, e.amount
-from {{ source('raw', 'events') }} as e
-""",
+    "bench_mat_run": MATERIALIZATION,
     "bench_strategy": """
 {{ config(materialized='incremental', incremental_strategy='etl_period',
           etl_period_column='occurred_at') }}
@@ -130,6 +127,11 @@ def node_time(wh: Warehouse, model: str, period: tuple[str, str]) -> float:
     if model == "bench_microbatch":
         args += ["--event-time-start", period[0][:19], "--event-time-end", period[1][:19]]
     wh.dbt(*args, period=period)
+    return last_node_time(wh, model)
+
+
+def last_node_time(wh: Warehouse, model: str) -> float:
+    """dbt's execution time of `model` in the last run (run_results.json)."""
     results = json.loads((wh.workdir / "target" / "run_results.json").read_text())
     [node] = [r for r in results["results"] if r["unique_id"] == f"model.etl_it.{model}"]
     return float(node["execution_time"])
@@ -140,9 +142,7 @@ def etl_run_node_time(wh: Warehouse, model: str, period: str) -> float:
     run = wh.etl_run("-q", "--period", period, "--select", model)
     if run.returncode != 0:
         raise SystemExit(f"etl-run failed:\n{run.output}")
-    results = json.loads((wh.workdir / "target" / "run_results.json").read_text())
-    [node] = [r for r in results["results"] if r["unique_id"] == f"model.etl_it.{model}"]
-    return float(node["execution_time"])
+    return last_node_time(wh, model)
 
 
 def project(workdir: Path) -> Path:

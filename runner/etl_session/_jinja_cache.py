@@ -11,9 +11,9 @@ and the key also names the versions of Jinja and dbt-common and the environment'
 Only the commands' own processes use it (`_entry`); the Python API leaves its host's dbt as it
 is. The directory is `$ETL_SESSION_JINJA_CACHE`, else `$XDG_CACHE_HOME/etl-session/jinja`, else
 `~/.cache/etl-session/jinja`; `ETL_SESSION_JINJA_CACHE=off` switches it off. Templates no
-process has used for UNUSED_DAYS days are removed. Like a `.pyc`,
-what it holds is run as code, so a directory another user can write is not used, and neither
-is one that cannot be written (a read-only container): dbt then compiles as it always does.
+process has used for UNUSED_DAYS days are removed. Like a `.pyc`, what it holds is run as code,
+so a directory another user can write is not used, and neither is one that cannot be written
+(a read-only container): dbt then compiles as it always does.
 """
 
 from __future__ import annotations
@@ -67,12 +67,10 @@ def _private(directory: Path) -> bool:
     except OSError:
         return False
     getuid = getattr(os, "getuid", None)  # none on Windows, whose folders are per user
-    return (
-        stat.S_ISDIR(status.st_mode)
-        and (getuid is None or status.st_uid == getuid())
-        and (getuid is None or not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
-        and os.access(directory, os.W_OK | os.X_OK)
+    owned = getuid is None or (
+        status.st_uid == getuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
     )
+    return stat.S_ISDIR(status.st_mode) and owned and os.access(directory, os.W_OK | os.X_OK)
 
 
 def _prune(directory: Path, now: float) -> int:
