@@ -208,7 +208,12 @@ def test_concurrent_loads_without_wait_are_refused_or_succeed_never_half(
             assert proc.returncode in (0, 2), outputs[month]
             if proc.returncode == 2:
                 refused += 1
-                assert "is running" in outputs[month] or "lock" in outputs[month], outputs[month]
+                # Refused naming the other load: running, holding the DuckDB file's lock, or
+                # starting (it claimed a session id and has not opened it yet, open_session's
+                # message); faster start-ups meet the last one more often.
+                assert any(
+                    why in outputs[month] for why in ("is running", "lock", "is starting")
+                ), outputs[month]
                 versions = {last_loaded[month]}  # refused: the month keeps its last load
             else:
                 versions = {round_number}
