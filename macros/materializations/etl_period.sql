@@ -11,7 +11,6 @@
     {#- relations -#}
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set target_relation = this.incorporate(type='table') -%}
-    {%- set temp_relation = make_temp_relation(target_relation) -%}
 
     {#- configs -#}
     {%- set settings = etl_session._period_config("materialized='etl_period'") -%}
@@ -63,6 +62,7 @@
         {%- if on_schema_change != 'ignore' -%}
             {#- dbt's schema-change helpers compare relations: an empty table shaped like the
                 query is enough (the rows still go straight from the query to the target). -#}
+            {%- set temp_relation = make_temp_relation(target_relation) -%}
             {%- do run_query(get_create_table_as_sql(True, temp_relation, get_empty_subquery_sql(sql))) -%}
             {%- do to_drop.append(temp_relation) -%}
             {%- if not contract_enforced -%}
@@ -71,7 +71,7 @@
             {%- set dest_columns = process_schema_changes(on_schema_change, temp_relation, existing_relation) -%}
         {%- endif -%}
         {%- if not dest_columns -%}
-            {%- set dest_columns = adapter.get_columns_in_relation(existing_relation) -%}
+            {%- set dest_columns = etl_session.get_period_target_columns(existing_relation) -%}
         {%- endif -%}
         {%- set kind = etl_session._period_kind(settings, dest_columns, target_relation) -%}
         {%- set build_sql = (sql_header ~ '\n' if sql_header else '') ~ etl_session.get_replace_period_sql(
@@ -88,10 +88,16 @@
         {%- do create_indexes(target_relation) -%}
     {%- endif -%}
 
-    {%- set should_revoke = should_revoke(existing_relation, full_refresh_mode) -%}
-    {%- do apply_grants(target_relation, grant_config, should_revoke=should_revoke) -%}
+    {#- Both are no-ops without their configs (dbt's own macros check them first); checked here,
+        a reload without them skips two dispatches. -#}
+    {%- if grant_config -%}
+        {%- set should_revoke = should_revoke(existing_relation, full_refresh_mode) -%}
+        {%- do apply_grants(target_relation, grant_config, should_revoke=should_revoke) -%}
+    {%- endif -%}
 
-    {%- do persist_docs(target_relation, model) -%}
+    {%- if config.persist_relation_docs() or config.persist_column_docs() -%}
+        {%- do persist_docs(target_relation, model) -%}
+    {%- endif -%}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
 

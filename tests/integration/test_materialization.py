@@ -7,6 +7,7 @@ project's own tests keep their node counts.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import textwrap
 from datetime import date
@@ -486,6 +487,11 @@ def test_grants_docs_and_indexes_on_postgres(postgres_wh: Warehouse) -> None:
     )
 
     build(wh, "mat_granted", MAY)
+    # Taken away between loads: the reload must grant and describe again, as dbt's incremental
+    # materialization does on every run.
+    wh.execute("revoke select on analytics.mat_granted from mat_reader")
+    wh.execute("comment on table analytics.mat_granted is null")
+    wh.execute("comment on column analytics.mat_granted.occurred_at is null")
     build(wh, "mat_granted", JUNE)
 
     [(granted,)] = wh.query(
@@ -508,6 +514,37 @@ def test_grants_docs_and_indexes_on_postgres(postgres_wh: Warehouse) -> None:
         4,
         5,
         6,
+    ]
+
+
+def test_the_postgres_catalog_reads_the_same_columns_as_dbt(postgres_wh: Warehouse) -> None:
+    """The materialization reads the target's columns from pg_catalog on Postgres (cheaper on a
+    new connection than dbt's information_schema query): the same names, order and period
+    kinds, with a quoted mixed-case name and a dropped column in the table."""
+    wh = postgres_wh
+    wh.execute("create schema if not exists analytics")
+    wh.execute("drop table if exists analytics.mat_columns")
+    wh.execute(
+        'create table analytics.mat_columns (id bigint, gone int, "Happened At" timestamptz,'
+        " day date, local_time timestamp, label varchar(10), amount numeric(10, 2))"
+    )
+    wh.execute("alter table analytics.mat_columns drop column gone")
+    run = wh.dbt(
+        "run-operation", "it_target_columns", "--args",
+        json.dumps({"schema": "analytics", "identifier": "mat_columns"}),
+    )  # fmt: skip
+    match = re.search(r"it_target_columns (\{.*\})", run.output)
+    assert match, run.output
+    answer = json.loads(match.group(1))
+
+    assert answer["package"] == answer["dbt"]
+    assert answer["package"] == [
+        ["id", None, '"id"'],
+        ["Happened At", "timestamptz", '"Happened At"'],
+        ["day", "date", '"day"'],
+        ["local_time", "timestamp", '"local_time"'],
+        ["label", None, '"label"'],
+        ["amount", None, '"amount"'],
     ]
 
 
