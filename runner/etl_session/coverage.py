@@ -31,7 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from etl_session.errors import PeriodError, UsageError
-from etl_session.period import Period, resolve_period
+from etl_session.period import Period, iso_instant, resolve_period
 
 LOADED = "loaded"
 FAILED = "failed"
@@ -72,8 +72,8 @@ class Segment:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "start": self.period.start_iso,
-            "end": self.period.end_iso,
+            "start": iso_instant(self.start),
+            "end": iso_instant(self.end),
             "state": self.state,
             "session_id": self.session_id,
             "live_session_id": self.live_session_id,
@@ -89,7 +89,8 @@ class ModelCoverage:
 
     def intervals(self, states: Iterable[str]) -> list[Period]:
         """The merged periods whose state is one of `states`."""
-        return merge(s.period for s in self.segments if s.state in set(states))
+        wanted = set(states)
+        return _merged((s.start, s.end) for s in self.segments if s.state in wanted)
 
     @property
     def loaded_end(self) -> datetime | None:
@@ -101,9 +102,7 @@ class ModelCoverage:
         return {
             "model": self.unique_id,
             "name": self.name,
-            "begin": None
-            if self.begin is None
-            else Period(self.begin, self.begin + _TICK).start_iso,
+            "begin": _instant_iso(self.begin),
             "segments": [s.as_dict() for s in self.segments],
             "loaded": [_pair(p) for p in self.intervals({LOADED})],
             "missing": [_pair(p) for p in self.intervals({MISSING})],
@@ -131,22 +130,20 @@ class Coverage:
                 periods += model.intervals(TO_LOAD)
         return [p for p in (_clip(p, None, self.until) for p in merge(periods)) if p is not None]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, models: Sequence[ModelCoverage] | None = None) -> dict[str, Any]:
+        """As JSON; `models` (default: all) chooses the models shown."""
         return {
             "source": self.source,
             "target": self.target,
             "until": _instant_iso(self.until),
             "sessions": self.sessions,
             "swept": list(self.swept),
-            "models": [m.as_dict() for m in self.models],
+            "models": [m.as_dict() for m in (self.models if models is None else models)],
         }
 
 
-_TICK = timedelta(microseconds=1)
-
-
 def _instant_iso(instant: datetime | None) -> str | None:
-    return None if instant is None else Period(instant, instant + _TICK).start_iso
+    return None if instant is None else iso_instant(instant)
 
 
 def _pair(period: Period) -> list[str]:
@@ -155,14 +152,19 @@ def _pair(period: Period) -> list[str]:
 
 def merge(periods: Iterable[Period]) -> list[Period]:
     """Sorted, with overlapping and touching periods joined."""
-    merged: list[Period] = []
-    for period in sorted(periods, key=lambda p: (p.start, p.end)):
-        if merged and period.start <= merged[-1].end:
-            if period.end > merged[-1].end:
-                merged[-1] = Period(merged[-1].start, period.end)
+    return _merged((p.start, p.end) for p in periods)
+
+
+def _merged(bounds: Iterable[tuple[datetime, datetime]]) -> list[Period]:
+    """`merge` of (start, end) pairs: a Period is built only for each merged stretch (a
+    timeline of 10,000 loads has tens of thousands of segments)."""
+    merged: list[list[datetime]] = []
+    for start, end in sorted(bounds):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
         else:
-            merged.append(period)
-    return merged
+            merged.append([start, end])
+    return [Period(start, end) for start, end in merged]
 
 
 def _clip(period: Period, start: datetime | None, end: datetime | None) -> Period | None:

@@ -562,8 +562,7 @@ def coverage_command(
         )
         Path(html_file).write_text(page, encoding="utf-8")
     if as_json:
-        payload = found.as_dict()
-        payload["models"] = [m.as_dict() for m in chosen]
+        payload = found.as_dict(models=chosen)
         payload["timezone"] = shown
         click.echo(json.dumps(payload, sort_keys=True))
         return

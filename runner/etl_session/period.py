@@ -577,6 +577,12 @@ def _parse_timestamp(text: str, role: str) -> datetime:
         ) from None
 
 
+def iso_instant(instant: datetime) -> str:
+    """An aware UTC instant as a Period prints its bounds: ``2023-05-01T00:00:00Z``
+    (microseconds only when nonzero). Cheaper than building a Period to print one bound."""
+    return _iso(_as_utc(instant, "instant"))
+
+
 def _iso(instant: datetime) -> str:
     spec = "microseconds" if instant.microsecond else "seconds"
     return instant.replace(tzinfo=None).isoformat(timespec=spec) + "Z"

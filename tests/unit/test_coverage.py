@@ -175,6 +175,12 @@ def test_painting_matches_a_day_by_day_brute_force(
     assert painted == expected
     ends = [(s.start, s.end) for s in coverage.segments]
     assert ends == sorted(ends) and all(a[1] <= b[0] for a, b in itertools.pairwise(ends))
+    # The merged intervals of each state cover exactly its days, and never touch each other.
+    for states in ({LOADED}, {MISSING}, {FAILED, MISSING}):
+        merged = coverage.intervals(states)
+        days = {n for p in merged for n in range((p.start - DAY0).days, (p.end - DAY0).days)}
+        assert days == {n for n, (state, _, _) in expected.items() if state in states}
+        assert all(a.end < b.start for a, b in itertools.pairwise(merged))
 
 
 def test_merge_joins_touching_and_overlapping_periods() -> None:
