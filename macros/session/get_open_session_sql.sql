@@ -49,8 +49,12 @@
     ) as chunks
     where not exists (
         select 1 from {{ relation }}
-        where status = 'running'
-          and {{ same_load }}
+        where {{ same_load }}
+          and (status = 'running'
+          {%- if ctx.get('cache_age') is not none and not ctx.get('refreshes_cache') %}
+            {#- plain dbt: its relation cache predates a load that ended since: refused -#}
+            or {{ etl_session.get_ended_recently_sql('finished', ctx.cache_age) }}
+          {%- endif %})
     )
 {%- endmacro -%}
 

@@ -41,6 +41,11 @@
         {%- do etl_session._announce('hold', {'run_id': ctx.run_id, 'sql': hold}) -%}
     {%- endif -%}
     {%- do etl_session._refuse_beside_external(sessions, ctx) -%}
+    {#- dbt listed the warehouse's relations (its relation cache) before this hook: a load of this
+        project that ended since may have built relations the cache misses. etl-run lists them
+        again (`stale_cache` below); plain dbt is refused, as while that load ran. -#}
+    {%- do ctx.update({'cache_age': etl_session._relation_cache_age(),
+                       'refreshes_cache': env_var('ETL_SESSION_REFRESHES_CACHE', '') == '1'}) -%}
     {%- do etl_session._execute(etl_session.get_open_session_sql(sessions, ctx)) -%}
     {%- set found = etl_session._execute(etl_session.get_session_lookup_sql(sessions, ctx.run_id)) -%}
     {%- if found.rows | length == 0 -%}
@@ -48,6 +53,12 @@
         {%- set blocking = etl_session._running_sessions(
             sessions, ctx.project, ctx.target, ctx.run_id, ctx.period_start, ctx.period_end) -%}
         {%- do etl_session._announce('overlap', {'run_id': ctx.run_id, 'blocking': blocking}) -%}
+        {%- if not blocking and etl_session._ended_recently(sessions, ctx, 5) -%}
+            {{ exceptions.raise_compiler_error(
+                "another load of " ~ ctx.project ~ " on " ~ ctx.target ~ " ended while this dbt run was "
+                ~ "starting: dbt listed the warehouse's relations before that load's were built, so it "
+                ~ "could fail on them or replace them; run again (etl-run lists them again itself)") }}
+        {%- endif -%}
         {%- if not blocking -%}
             {#- Spark: a load between its id claim and its open, not yet in the sessions view. -#}
             {{ exceptions.raise_compiler_error(
@@ -65,6 +76,10 @@
     {%- endif -%}
     {%- set session_id = found.rows[0][0] | int -%}
     {%- set opened = {'session_id': session_id, 'run_id': ctx.run_id} -%}
+    {%- if ctx.refreshes_cache and etl_session._ended_recently(sessions, ctx, 0) -%}
+        {#- etl-run lists the relations again when it reads this, inside this hook. -#}
+        {%- do opened.update({'stale_cache': true}) -%}
+    {%- endif -%}
     {%- if ctx.chunks | length > 1 -%}
         {#- Several chunks: one session each, in the order of their periods. -#}
         {%- set chunk_sessions = [] -%}
@@ -75,6 +90,36 @@
     {%- endif -%}
     {%- do etl_session._announce('opened', opened) -%}
     {{ return('') }}
+{%- endmacro -%}
+
+
+{%- macro _relation_cache_age() -%}
+    {#- Seconds since this dbt invocation started (before it listed the warehouse's relations),
+        plus a margin for the way of the statement that uses it to the warehouse; none when dbt
+        does not say. A load's `finished` comes after everything it built: one that ended
+        before this invocation started left nothing the cache can miss. -#}
+    {%- if run_started_at is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set elapsed = (modules.datetime.datetime.now(modules.pytz.utc) - run_started_at).total_seconds() -%}
+    {{ return(elapsed + 0.25) }}
+{%- endmacro -%}
+
+
+{%- macro _ended_recently(relation, ctx, slack) -%}
+    {#- Whether a session of this project and target other than this load's ended within the
+        relation cache's age (plus `slack` seconds). -#}
+    {%- if ctx.cache_age is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {#- Spark: other processes append to the log; this connection sees them after a refresh. -#}
+    {%- set refresh = etl_session._spark_refresh_sql() ~ '\n' if adapter.type() == 'spark' else '' -%}
+    {%- set found = etl_session._execute(
+        refresh ~ "select count(*) from " ~ relation ~ " where coalesce(project, source) = "
+        ~ etl_session._string(ctx.project or ctx.source) ~ " and target = " ~ etl_session._string(ctx.target)
+        ~ " and run_id <> " ~ etl_session._string(ctx.run_id)
+        ~ " and " ~ etl_session.get_ended_recently_sql('finished', ctx.cache_age + slack)) -%}
+    {{ return((found.rows[0][0] | int) > 0) }}
 {%- endmacro -%}
 
 

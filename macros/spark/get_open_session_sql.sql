@@ -101,6 +101,15 @@
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
+    {#- Plain dbt listed the relations (its relation cache) before this hook: a load of this
+        project and target that ended since may have built relations it misses (etl-run lists
+        them again instead; see open_session). -#}
+    {%- if blocking.count == 0 and ctx.get('cache_age') is not none and not ctx.get('refreshes_cache') -%}
+        {%- set ended = etl_session._execute('select count(*) from ' ~ relation ~ ' as s where ' ~ same_load
+            ~ ' and s.run_id <> ' ~ etl_session._string(ctx.run_id) ~ ' and '
+            ~ etl_session.get_ended_recently_sql('s.finished', ctx.cache_age)) -%}
+        {%- set blocking.count = ended.rows[0][0] | int -%}
+    {%- endif -%}
     {%- if blocking.count > 0 -%}
         {%- do etl_session._execute(etl_session._spark_log_insert_sql({
             'event': "'void'", 'session_id': claim.id, 'event_id': 'uuid()', 'event_at': 'current_timestamp()',

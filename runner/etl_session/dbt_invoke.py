@@ -296,6 +296,32 @@ def _execute_on(handle: Any, sql: str) -> None:
             inner.close()
 
 
+#: Tells open_session that this process lists dbt's relations again when it announces
+#: `stale_cache` (see `_relist_relations`), so a load that just ended need not refuse it.
+RELISTS_RELATIONS = {"ETL_SESSION_REFRESHES_CACHE": "1"}
+
+
+def _relist_relations() -> None:
+    """List the warehouse's relations again into dbt's relation cache, as dbt does before
+    on-run-start: the same nodes, the adapter's own way (Postgres also records which views
+    depend on which relations).
+
+    dbt takes its cache before on-run-start opens the session; a load of the project that built
+    relations and ended in between leaves it missing them (CI: `relation "daily_amounts" already
+    exists`; on Spark, `create or replace` of a Delta table dbt took for new would replace every
+    other period). open_session announces `stale_cache` then, and this runs inside that hook,
+    before any model.
+    """
+    adapter = _current_adapter()
+    manifest = adapter.get_macro_resolver()
+    nodes = [
+        node
+        for node in getattr(manifest, "nodes", {}).values()
+        if node.is_relational and not node.is_ephemeral_model and not node.is_external_node
+    ]
+    adapter.set_relations_cache(nodes, clear=True)
+
+
 def invoke(
     args: Sequence[str],
     *,
@@ -320,29 +346,35 @@ def invoke(
             # run-operation reports a failing macro only here, not in the returned exception.
             caught.append(str(getattr(event.data, "exc", "") or ""))
         message = getattr(getattr(event, "data", None), "msg", None)
-        if isinstance(message, str) and message.startswith(ANNOUNCE_PREFIX):
-            with contextlib.suppress(ValueError):
-                announced = json.loads(message[len(ANNOUNCE_PREFIX) :])
-                announcements.append(announced)
-                if (
-                    hold is not None
-                    and isinstance(announced, dict)
-                    and announced.get("event") == "hold"
-                    and isinstance(announced.get("sql"), str)
-                ):
-                    every = announced.get("every")
-                    first = announced.get("first")
-                    hold.acquire(
-                        announced["sql"],
-                        every=float(every) if isinstance(every, (int, float)) else None,
-                        first=first if isinstance(first, str) else None,
-                    )
+        if not isinstance(message, str) or not message.startswith(ANNOUNCE_PREFIX):
+            return
+        try:
+            announced = json.loads(message[len(ANNOUNCE_PREFIX) :])
+        except ValueError:
+            return
+        announcements.append(announced)
+        if not isinstance(announced, dict):
+            return
+        if (
+            hold is not None
+            and announced.get("event") == "hold"
+            and isinstance(announced.get("sql"), str)
+        ):
+            every = announced.get("every")
+            first = announced.get("first")
+            hold.acquire(
+                announced["sql"],
+                every=float(every) if isinstance(every, (int, float)) else None,
+                first=first if isinstance(first, str) else None,
+            )
+        if announced.get("event") == "opened" and announced.get("stale_cache"):
+            _relist_relations()  # a failure fails the hook: no model runs on the stale cache
 
     runner = dbtRunner(callbacks=[listen])
     redirect = (
         contextlib.redirect_stdout(sys.stderr) if stdout_to_stderr else contextlib.nullcontext()
     )
-    with _environment(context or {}), redirect:
+    with _environment({**RELISTS_RELATIONS, **(context or {})}), redirect:
         outcome = runner.invoke(list(args))
     exception = outcome.exception
     return Invocation(

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from warehouse import Warehouse
+from warehouse import BIN, Warehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
@@ -320,3 +320,105 @@ def test_a_load_stopped_at_a_random_moment_loses_nothing_and_the_next_load_recov
         sessions_left_running=left_running,
     )
     assert (lost, duplicates, left_running) == (0, 0, 0)
+
+
+def admitted_after_another_load_ends(
+    wh: Warehouse, command: list[str], env: dict[str, str], other_run_id: str
+) -> tuple[int, str]:
+    """Run `command` (a load of 2023-02) so that another load of the project ends between dbt's
+    listing of the relations and the load's admission: the test holds the admission's advisory
+    lock until the load waits for it, then does what a load of the project that ends does
+    (builds the `daily_amounts` view, records its session as ended) and lets it go. Returns the
+    load's exit code and output."""
+    assert wh.pg is not None
+    [(project, target)] = wh.query("select distinct project, target from analytics.etl_sessions")
+    wh.execute("drop view if exists analytics.daily_amounts")
+    holder = wh.pg.connect()
+    holder.autocommit = False
+    try:
+        with holder.cursor() as cur:
+            cur.execute(
+                "select pg_advisory_xact_lock(hashtext('etl_session:open:' || %s))",
+                (f"{project}|{target}",),
+            )
+        proc = subprocess.Popen(
+            command, cwd=wh.workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 300
+        while not wh.query("select 1 from pg_locks where locktype = 'advisory' and not granted"):
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, "the load never reached its admission"
+            time.sleep(0.1)
+        # A load's `finished` is stamped after everything it built (the close's own statement
+        # time, not this transaction's start, which came before the load started).
+        with holder.cursor() as cur:
+            cur.execute(
+                "create view analytics.daily_amounts as select 1 as other_load;"
+                " insert into analytics.etl_sessions (source, target, project, period_start,"
+                " period_end, run_id, started, finished, status, message)"
+                " values ('other', %s, %s, '2023-03-01', '2023-04-01', %s,"
+                " now() - interval '5 seconds', clock_timestamp(), 'success',"
+                " 'the other load')",
+                (target, project, other_run_id),
+            )
+        holder.commit()
+    finally:
+        holder.close()
+    return proc.wait(timeout=300), proc.communicate()[0]
+
+
+def daily_amounts_columns(wh: Warehouse) -> set[str]:
+    return {
+        name
+        for (name,) in wh.query(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'analytics' and table_name = 'daily_amounts'"
+        )
+    }
+
+
+def test_a_load_that_ends_while_another_starts_leaves_it_no_stale_relation_cache(
+    postgres_warehouse: Warehouse,
+) -> None:
+    """dbt lists the warehouse's relations (its relation cache) before on-run-start opens the
+    session. A load that builds relations and ends between the two leaves the next one a cache
+    that misses them: CI saw `relation "daily_amounts" already exists` (a view the other load
+    had just created) in the concurrent test's first round; on Spark a Delta table dbt takes for
+    new is created with `create or replace`. etl-run lists the relations again inside the hook
+    and loads (2 rounds); plain dbt cannot, and is refused before any model runs, then loads
+    when run again."""
+    wh = postgres_warehouse
+    seed_events(wh, random.Random(5), 1)
+    first = wh.etl_run("--period", "2023-01", "-q")
+    assert first.returncode == 0, first.output
+    for round_number in range(2):
+        name = f"stale-{round_number}"
+        env = wh.env({"DBT_TARGET_PATH": str(wh.workdir / f"target-{name}")})
+        command = wh.etl_run_command("--period", "2023-02")
+        code, output = admitted_after_another_load_ends(wh, command, env, f"other-{name}")
+        assert code == 0, output
+        assert "already exists" not in output
+        assert wh.query(
+            "select status from analytics.etl_sessions where source <> 'other'"
+            " order by session_id desc limit 1"
+        ) == [("success",)]
+        assert "other_load" not in daily_amounts_columns(wh)  # the project's view again
+
+    sessions_before = sessions_count(wh)
+    env = wh.env(
+        {
+            "ETL_SESSION_PERIOD_START": "2023-02-01T00:00:00Z",
+            "ETL_SESSION_PERIOD_END": "2023-03-01T00:00:00Z",
+        }
+    )
+    plain = [str(BIN / "dbt"), "build", "--target", wh.name, "--project-dir", str(wh.project_dir)]
+    code, output = admitted_after_another_load_ends(wh, plain, env, "other-plain")
+    assert code != 0, output
+    assert "ended while this dbt run was starting" in output, output
+    assert sessions_count(wh) == sessions_before + 1  # the other load's row only
+    assert daily_amounts_columns(wh) == {"other_load"}  # no model ran
+    again = wh.dbt("build", period=("2023-02-01T00:00:00Z", "2023-03-01T00:00:00Z"), check=False)
+    assert again.returncode == 0, again.output
+    assert "other_load" not in daily_amounts_columns(wh)
+    assert running_sessions(wh) == 0
