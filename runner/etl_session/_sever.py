@@ -28,10 +28,13 @@ moment, both threads open one, the registry keeps one and the model thread runs 
 on the other, which only that thread holds (seen on Postgres in CI: `pg_sleep(600)` still active
 90 s after SIGTERM while the statements of the registry were cancelled every 0.25 s). So the
 repeated cancel also covers the open psycopg2 connections of the process that connect as a
-connection of the registry does (same DSN), found through the garbage collector every
-`STRAY_SCAN_SECONDS` (cancelling an idle connection does nothing; DuckDB opens under a lock and
-cannot lose one this way), and the cut covers the TCP sockets of the process connected to where
-a cut socket of dbt's was (a Thrift connection lost the same way).
+connection of the registry does (same DSN), and dbt-duckdb's connections of the environment (the
+database) of one in the registry, found through the garbage collector every
+`STRAY_SCAN_SECONDS` (cancelling an idle connection does nothing). dbt-duckdb loses one the same
+way: its `open()` checks the connection's state before it takes its lock, so the cancel's read
+and the model thread's first statement both open a cursor. The cut covers the TCP sockets of
+the process connected to where a cut socket of dbt's was (a Thrift connection lost the same
+way).
 """
 
 from __future__ import annotations
@@ -92,13 +95,22 @@ def spare(handle: object) -> None:
             _SPARED.add(item)
 
 
+def _duckdb_handle_kinds() -> tuple[type, ...]:
+    """dbt-duckdb's handle class, the object `Connection.handle` holds (never imports it)."""
+    kind = getattr(
+        sys.modules.get("dbt.adapters.duckdb.environments.local"), "DuckDBConnectionWrapper", None
+    )
+    return (kind,) if isinstance(kind, type) else ()
+
+
 def _stray_candidates() -> Iterator[object]:
-    """Every open psycopg2 connection and TCP socket of this process, wherever it is held
-    (never imports psycopg2)."""
+    """Every open psycopg2 connection, dbt-duckdb handle and TCP socket of this process,
+    wherever it is held (never imports psycopg2 or dbt-duckdb)."""
     pg_kind = getattr(sys.modules.get("psycopg2.extensions"), "connection", None)
+    duckdb_kinds = _duckdb_handle_kinds()
     kinds: tuple[type, ...] = (
         (socket.socket, pg_kind) if isinstance(pg_kind, type) else (socket.socket,)
-    )
+    ) + duckdb_kinds
     for item in gc.get_objects():
         # By type alone: isinstance() would ask a proxy object for its __class__, which may raise.
         if not issubclass(type(item), kinds) or item in _SPARED:
@@ -106,6 +118,8 @@ def _stray_candidates() -> Iterator[object]:
         if isinstance(item, socket.socket):
             if item.family in (socket.AF_INET, socket.AF_INET6) and item.fileno() != -1:
                 yield item
+        elif duckdb_kinds and issubclass(type(item), duckdb_kinds):
+            yield item  # a closed one: its interrupt() raises, and is ignored
         elif not getattr(item, "closed", 1):
             yield item
 
@@ -207,16 +221,25 @@ def cancel_statements(
     how many connections were asked."""
     cancels: dict[int, Callable[[], object]] = {}
     dsns: set[str] = set()
+    #: The dbt-duckdb environments (one per database) the handles of dbt's registry come from.
+    environments: set[int] = set()
     for connection in connections():
         handle = _handle_of(connection)
         if handle is not None:
+            environment = getattr(handle, "__dict__", {}).get("_env")
+            if environment is not None:
+                environments.add(id(environment))
             for owner, cancel in _cancellers(handle):
                 cancels.setdefault(id(owner), cancel)
                 dsns.add(str(getattr(owner, "dsn", "")))
     # Only a stray of the very profile dbt connects with (a lost connection has its twin in the
-    # registry): another connection of the process, to somewhere else, is not etl-run's.
+    # registry): another connection of the process, to somewhere else, is not etl-run's. On
+    # DuckDB: a dbt-duckdb handle of the very environment (database) a handle of dbt's is from.
     for stray in strays:
-        if str(getattr(stray, "dsn", "")) in dsns - {""}:
+        stray_env = getattr(stray, "__dict__", {}).get("_env") if environments else None
+        if str(getattr(stray, "dsn", "")) in dsns - {""} or (
+            stray_env is not None and id(stray_env) in environments
+        ):
             for owner, cancel in _cancellers(stray):
                 cancels.setdefault(id(owner), cancel)
     asked = 0

@@ -390,3 +390,62 @@ def test_the_search_for_lost_connections_survives_an_object_that_lies_about_its_
         found = list(_stray_candidates())
         assert any(item is sock for item in found)
         assert not any(item is proxy for item in found)
+
+
+def test_a_duckdb_connection_lost_in_dbts_lazy_open_race_is_still_cancelled(tmp_path: Any) -> None:
+    """dbt-duckdb's `open()` tests `connection.state` before it takes its lock: when dbt's cancel
+    (main thread) reads `Connection.handle` while the model thread opens it, both open a DuckDB
+    cursor, the registry keeps the cancel's, the model thread runs its statement on its own.
+    Reproduced with dbt's Connection and LazyHandle and dbt-duckdb's own open()."""
+    import duckdb
+    from dbt.adapters.contracts.connection import Connection, LazyHandle
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+    from dbt.adapters.duckdb.environments import local
+
+    model_opening = threading.Event()
+    original = local.LocalEnvironment.handle
+
+    def handle(self: Any) -> Any:
+        opened = original(self)
+        if threading.current_thread().name == "model":
+            model_opening.set()
+            time.sleep(0.3)  # the model thread's open is slow: the cancel's read lands in it
+        return opened
+
+    credentials = DuckDBCredentials(path=str(tmp_path / "w.duckdb"), database="w", schema="main")
+    connection = Connection(type="duckdb", name="model.p.slow", credentials=credentials)
+    connection.handle = LazyHandle(DuckDBConnectionManager.open)
+    got: list[Any] = []
+    outcome: list[object] = []
+
+    def model_thread() -> None:
+        got.append(connection.handle)  # opens: the model's first statement
+        time.sleep(1.0)  # compiles on: the statement starts after the grace period
+        try:
+            got[0].cursor().execute("select sum(hash(range)) from range(200000000000)")
+            outcome.append("ran to its end")
+        except duckdb.Error as error:
+            outcome.append(error)
+
+    saved_env = DuckDBConnectionManager._ENV
+    local.LocalEnvironment.handle = handle  # type: ignore[method-assign]
+    thread = threading.Thread(target=model_thread, name="model", daemon=True)
+    try:
+        thread.start()
+        assert model_opening.wait(30)
+        seen_by_cancel = connection.handle  # dbt's cancel, in the main thread, at the same time
+        seen_by_cancel.cursor().interrupt()  # what dbt-duckdb's cancel does: nothing runs yet
+        assert connection.__dict__["_handle"] is seen_by_cancel and got[0] is not seen_by_cancel
+        severance = Severance(grace=0.2, connections=lambda: [connection])
+        severance.start()
+        thread.join(timeout=20)
+        severance.cancel()
+        assert not thread.is_alive(), "the statement on the connection dbt lost was never cancelled"
+        assert len(outcome) == 1 and isinstance(outcome[0], duckdb.InterruptException), outcome
+    finally:
+        local.LocalEnvironment.handle = original  # type: ignore[method-assign]
+        if thread.is_alive():
+            got[0].cursor().interrupt()
+            thread.join(10)
+        DuckDBConnectionManager._ENV = saved_env

@@ -138,7 +138,20 @@ def _why_it_hangs(wh: Warehouse, proc: subprocess.Popen[str], seen: list[str]) -
         + "\n-- output and stacks:\n"
         + "".join(seen)
         + rest
+        + "\n-- where each thread waits (top frames; a report that keeps only the end shows it):\n"
+        + _thread_tops(rest)
     )
+
+
+def _thread_tops(dump: str, frames: int = 4) -> str:
+    """The first `frames` frames of each thread in a faulthandler dump, one block per thread."""
+    blocks: list[list[str]] = []
+    for line in dump.splitlines():
+        if line.startswith(("Thread 0x", "Current thread 0x")):
+            blocks.append([line])
+        elif blocks and line.startswith("  File ") and len(blocks[-1]) <= frames:
+            blocks[-1].append(line.strip())
+    return "\n".join("\n  ".join(block) for block in blocks) or "(no faulthandler dump)"
 
 
 @pytest.mark.parametrize("delay", [0.5, 1.5, 3.0])
