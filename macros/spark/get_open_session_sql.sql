@@ -104,11 +104,8 @@
     {#- Plain dbt listed the relations (its relation cache) before this hook: a load of this
         project and target that ended since may have built relations it misses (etl-run lists
         them again instead; see open_session). -#}
-    {%- if blocking.count == 0 and ctx.get('cache_age') is not none and not ctx.get('refreshes_cache') -%}
-        {%- set ended = etl_session._execute('select count(*) from ' ~ relation ~ ' as s where ' ~ same_load
-            ~ ' and s.run_id <> ' ~ etl_session._string(ctx.run_id) ~ ' and '
-            ~ etl_session.get_ended_recently_sql('s.finished', ctx.cache_age)) -%}
-        {%- set blocking.count = ended.rows[0][0] | int -%}
+    {%- if blocking.count == 0 and not ctx.get('refreshes_cache') and etl_session._ended_recently(relation, ctx, 0) -%}
+        {%- set blocking.count = 1 -%}
     {%- endif -%}
     {%- if blocking.count > 0 -%}
         {%- do etl_session._execute(etl_session._spark_log_insert_sql({

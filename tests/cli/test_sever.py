@@ -417,26 +417,20 @@ def test_a_duckdb_connection_lost_in_dbts_lazy_open_race_is_still_cancelled(tmp_
     connection = Connection(type="duckdb", name="model.p.slow", credentials=credentials)
     connection.handle = LazyHandle(DuckDBConnectionManager.open)
     got: list[Any] = []
-    outcome: list[object] = []
-
-    def model_thread() -> None:
-        got.append(connection.handle)  # opens: the model's first statement
-        time.sleep(1.0)  # compiles on: the statement starts after the grace period
-        try:
-            got[0].cursor().execute("select sum(hash(range)) from range(200000000000)")
-            outcome.append("ran to its end")
-        except duckdb.Error as error:
-            outcome.append(error)
-
     saved_env = DuckDBConnectionManager._ENV
     local.LocalEnvironment.handle = handle  # type: ignore[method-assign]
-    thread = threading.Thread(target=model_thread, name="model", daemon=True)
+    # the model thread's first statement opens its connection
+    opener = threading.Thread(target=lambda: got.append(connection.handle), name="model")
+    thread: threading.Thread | None = None
     try:
-        thread.start()
+        opener.start()
         assert model_opening.wait(30)
         seen_by_cancel = connection.handle  # dbt's cancel, in the main thread, at the same time
         seen_by_cancel.cursor().interrupt()  # what dbt-duckdb's cancel does: nothing runs yet
+        opener.join(30)
         assert connection.__dict__["_handle"] is seen_by_cancel and got[0] is not seen_by_cancel
+        # the model compiles on: its statement starts after the grace period, on its own cursor
+        thread, outcome = _duckdb_query_in_thread(got[0].cursor(), delay=1.0)
         severance = Severance(grace=0.2, connections=lambda: [connection])
         severance.start()
         thread.join(timeout=20)
@@ -445,7 +439,7 @@ def test_a_duckdb_connection_lost_in_dbts_lazy_open_race_is_still_cancelled(tmp_
         assert len(outcome) == 1 and isinstance(outcome[0], duckdb.InterruptException), outcome
     finally:
         local.LocalEnvironment.handle = original  # type: ignore[method-assign]
-        if thread.is_alive():
+        if thread is not None and thread.is_alive():
             got[0].cursor().interrupt()
             thread.join(10)
         DuckDBConnectionManager._ENV = saved_env
