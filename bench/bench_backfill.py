@@ -13,9 +13,10 @@ Side by side in one run, order alternating every round, medians, new processes, 
    chunk and with `--per-run 12`, against one single-period load of the year,
    `etl-run --period 2023`;
 3. `etl-session coverage --json` with N sessions (and their per-node results) in the sessions
-   table, against `etl-session list --limit 1` (the floor of any etl-session command: Python,
-   dbt's start-up and one run-operation) and the painting alone
-   (etl_session.coverage.from_announcement).
+   table, with its plan kept (the fast path, etl_session._coverage_plan: checked first to
+   import no dbt and to print what dbt's path prints) and with plans off (dbt's path), against
+   `etl-session list --limit 1` (the floor of any command that asks dbt: Python, dbt's start-up
+   and one run-operation) and the painting alone (etl_session.coverage.from_announcement).
 
 N events over 2023 in raw.events; each method has its own target table (loaded once before).
 """
@@ -146,11 +147,30 @@ def bench_coverage(wh: Warehouse, sessions: int, rounds: int) -> dict[str, list[
         str(BIN / "etl-session"), "coverage", "--project-dir", str(wh.project_dir),
         "--target", wh.name, "--json",
     ]  # fmt: skip
-    env = wh.env()
+    plans = wh.workdir / "coverage-plans"
+    env = wh.env({"ETL_SESSION_COVERAGE_CACHE": str(plans)})
+    no_plan = wh.env({"ETL_SESSION_COVERAGE_CACHE": "off"})
     answer: dict[str, object] = {}
+
+    # The first run keeps the plan; then the fast path must say what dbt's path says, and must
+    # not import dbt (read from the process itself), or the figures below mean nothing.
+    def output(environment: dict[str, str], *python: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*python, *command], env=environment, cwd=wh.workdir, capture_output=True,
+            text=True, check=True,
+        )  # fmt: skip
+
+    output(env)
+    fast = output(env, sys.executable, "-X", "importtime")
+    assert "import time:" in fast.stderr, "no import trace: the check below could not fail"
+    assert "dbt.cli.main" not in fast.stderr, "no fast path"
+    assert fast.stdout == output(no_plan).stdout, "the fast path and dbt's path disagree"
 
     def whole() -> float:
         return timed(command, env, wh.workdir)
+
+    def through_dbt() -> float:
+        return timed(command, no_plan, wh.workdir)
 
     def painting() -> float:
         if not answer:  # the raw announcement, read once by another process (the file lock)
@@ -178,7 +198,8 @@ def bench_coverage(wh: Warehouse, sessions: int, rounds: int) -> dict[str, list[
         rounds,
         [
             ("etl-session coverage", whole),
-            ("etl-session list (floor)", lambda: timed(floor, env, wh.workdir)),
+            ("etl-session coverage, no plan (dbt)", through_dbt),
+            ("etl-session list (floor of dbt)", lambda: timed(floor, env, wh.workdir)),
             ("painting only", painting),
         ],
     )

@@ -19,6 +19,11 @@ os.environ.setdefault(
     "ETL_SESSION_JINJA_CACHE",
     str(Path(tempfile.gettempdir()) / f"etl-session-tests-jinja-{os.getuid()}"),
 )
+# The same for etl-session coverage's plans (etl_session._coverage_plan).
+os.environ.setdefault(
+    "ETL_SESSION_COVERAGE_CACHE",
+    str(Path(tempfile.gettempdir()) / f"etl-session-tests-coverage-{os.getuid()}"),
+)
 
 
 @pytest.fixture(scope="session")

@@ -67,7 +67,8 @@ class Warehouse:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("ETL_SESSION_", "DBT_")) or key == "ETL_SESSION_JINJA_CACHE"
+            if not key.startswith(("ETL_SESSION_", "DBT_"))
+            or key in ("ETL_SESSION_JINJA_CACHE", "ETL_SESSION_COVERAGE_CACHE")
         }
         env.update(
             {

@@ -1,4 +1,4 @@
-{%- macro coverage(source=none, sweep=true) -%}
+{%- macro coverage(source=none, sweep=true, plan=false) -%}
     {#-
         An operation for etl-session coverage and etl-run's gap finding: announces `coverage`,
         with the project's period models (unique id, name, etl_period_begin), every load of
@@ -6,7 +6,9 @@
         period model fared in each of them, each as one text value (see get_coverage_sessions_sql
         and get_coverage_results_sql). Python paints the timeline (etl_session.coverage).
         First (when `sweep`) closes the running sessions whose owner is gone, so a dead load
-        never shows as running.
+        never shows as running. With `plan`, the announcement also carries the three statements
+        this operation ran, compiled (`plan`: owners, sessions, results), for etl-session
+        coverage's fast path (etl_session._coverage_plan), which runs them again without dbt.
     -#}
     {%- set source = source or project_name -%}
     {%- set models = [] -%}
@@ -18,6 +20,7 @@
     {%- set loads = '' -%}
     {%- set outcomes = '' -%}
     {%- set swept = [] -%}
+    {%- set statements = none -%}
     {%- if table is not none -%}
         {%- set swept = etl_session._sweep_dead_sessions(table) if sweep else [] -%}
         {%- set found = etl_session._execute(etl_session.get_coverage_sessions_sql(table, source, target.name)) -%}
@@ -28,7 +31,19 @@
             {%- set found = etl_session._execute(etl_session.get_coverage_results_sql(table, results, source, target.name, node_ids)) -%}
             {%- set outcomes = found.rows[0][0] if found.rows | length and found.rows[0][0] is not none else '' -%}
         {%- endif -%}
+        {%- if plan -%}
+            {%- set results = etl_session._results_relation() -%}
+            {%- set statements = {
+                'owners': etl_session.get_session_owners_sql(table),
+                'sessions': etl_session.get_coverage_sessions_sql(table, source, target.name),
+                'results': etl_session.get_coverage_results_sql(table, results, source, target.name,
+                    models | map(attribute='unique_id') | list) if models else none} -%}
+        {%- endif -%}
     {%- endif -%}
-    {%- do etl_session._announce('coverage', {'source': source, 'target': target.name,
-        'models': models, 'sessions': loads, 'results': outcomes, 'swept': swept}) -%}
+    {%- set answer = {'source': source, 'target': target.name,
+        'models': models, 'sessions': loads, 'results': outcomes, 'swept': swept} -%}
+    {%- if statements is not none -%}
+        {%- do answer.update({'plan': statements}) -%}
+    {%- endif -%}
+    {%- do etl_session._announce('coverage', answer) -%}
 {%- endmacro -%}

@@ -395,15 +395,40 @@ def read(
     target: str | None = None,
     vars: str | None = None,
     timezone: str = "UTC",
+    fast: bool = False,
 ) -> Coverage:
     """Coverage of every period model of the project for `source` (default: the project name)
-    on the target, up to `until`; `timezone` is the zone periods are stated in."""
-    from etl_session import operator
+    on the target, up to `until`; `timezone` is the zone periods are stated in.
 
+    With `fast` (etl-session coverage), the statements of the last such read run again without
+    dbt while nothing dbt resolved for them has changed (etl_session._coverage_plan)."""
+    from etl_session import _coverage_plan, operator
+
+    capture: _coverage_plan.Capture | None = None
+    plan = ""
+    if fast:
+        plan = _coverage_plan.key(
+            project_dir=project_dir,
+            profiles_dir=profiles_dir,
+            target=target,
+            vars=vars,
+            source=source,
+        )
+        found = _coverage_plan.answer(plan)
+        if found is not None:
+            return from_announcement(found, until=until, timezone=timezone)
+        capture = _coverage_plan.Capture(os.environ)
     warehouse = operator._warehouse(project_dir, profiles_dir, target, vars)
     answer = operator._ask(
-        warehouse, "coverage", {"source": source}, event="coverage", what="read the coverage"
+        warehouse,
+        "coverage",
+        {"source": source, "plan": True} if fast else {"source": source},
+        event="coverage",
+        what="read the coverage",
+        on_announcement=capture,
     )
+    if capture is not None:
+        _coverage_plan.keep(plan, capture)
     return from_announcement(answer, until=until, timezone=timezone)
 
 

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -328,11 +328,13 @@ def invoke(
     context: Mapping[str, str] | None = None,
     stdout_to_stderr: bool = False,
     hold: LivenessHold | None = None,
+    on_announcement: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> Invocation:
     """Run `dbt <args>` in this process; never raises for what dbt reports.
 
     With `hold`, a `hold {sql}` announcement opens the load's liveness connection (see
-    `LivenessHold`), synchronously inside the hook that announced it.
+    `LivenessHold`), synchronously inside the hook that announced it. `on_announcement` is
+    called with every announcement, inside dbt (its adapter is `_current_adapter()` then).
     """
     dbtRunner = _import_dbt_runner()
     announcements: list[Mapping[str, Any]] = []
@@ -369,6 +371,8 @@ def invoke(
             )
         if announced.get("event") == "opened" and announced.get("stale_cache"):
             _relist_relations()  # a failure fails the hook: no model runs on the stale cache
+        if on_announcement is not None:
+            on_announcement(announced)
 
     runner = dbtRunner(callbacks=[listen])
     redirect = (

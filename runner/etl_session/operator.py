@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -762,10 +762,18 @@ def _warehouse(
 
 
 def _ask(
-    warehouse: Warehouse, macro: str, args: Mapping[str, Any], *, event: str, what: str
+    warehouse: Warehouse,
+    macro: str,
+    args: Mapping[str, Any],
+    *,
+    event: str,
+    what: str,
+    on_announcement: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> Mapping[str, Any]:
     """Run a read-only package operation and return what it announced."""
-    invocation = warehouse.operation(macro, args, stdout_to_stderr=True)
+    invocation = warehouse.operation(
+        macro, args, stdout_to_stderr=True, on_announcement=on_announcement
+    )
     if invocation.interrupted:
         raise Interrupted("interrupted")
     answer = invocation.announced(event)

@@ -543,6 +543,7 @@ def coverage_command(
             target=target,
             vars=vars_,
             timezone=stated,
+            fast=True,
         )
         chosen = cov.models_matching(found, models)
     except EtlSessionError as exc:

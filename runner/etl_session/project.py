@@ -9,7 +9,7 @@ import contextlib
 import json
 import os
 import signal
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -160,7 +160,12 @@ class Warehouse:
         return flags
 
     def operation(
-        self, macro: str, args: Mapping[str, Any], *, stdout_to_stderr: bool = False
+        self,
+        macro: str,
+        args: Mapping[str, Any],
+        *,
+        stdout_to_stderr: bool = False,
+        on_announcement: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> Invocation:
         """Run a package macro with `dbt run-operation`; its announcements carry the answer.
 
@@ -181,6 +186,7 @@ class Warehouse:
                 *self.flags(),
             ],
             stdout_to_stderr=stdout_to_stderr,
+            on_announcement=on_announcement,
         )
 
 
