@@ -81,7 +81,17 @@ _TOP_FILES = (
     "selectors.yml",
     "package-lock.yml",
     "profiles.yml",
+    ".dbtignore",
 )
+#: Plans and their writers' leftovers: the only files pruning may remove.
+_PLAN_FILE = re.compile(r"^(?:[0-9a-f]{40}\.json|\.[0-9a-f]{40}\.[0-9]+\.tmp)$")
+#: Jinja that reads the clock: a config computed from it (a rolling etl_period_begin) would be
+#: frozen in the plan.
+_CLOCK = re.compile(
+    r"\brun_started_at\b|\.(?:now|utcnow|today)\s*\(|\bmodules\.time\.(?:time|localtime|gmtime)\b"
+)
+#: The fast path waits this long at most for Postgres to answer (dbt's path waits again).
+CONNECT_TIMEOUT = 3
 #: Files read for the names of the variables they read (seeds' data is not Jinja).
 _TEXT_SUFFIXES = {".sql", ".yml", ".yaml", ".py", ".md", ".jinja", ".j2", ".txt"}
 _ENV_CALL = re.compile(r"\benv_var\s*\(")
@@ -92,6 +102,7 @@ _ENV_PASSWORD = re.compile(
 #: Variables always in the fingerprint: dbt's own, and the package's (its macros read
 #: ETL_SESSION_* settings by names they build, in its own files only).
 _PREFIXES = ("DBT_", "ETL_SESSION_")
+_SECRET = "DBT_ENV_SECRET"
 #: The package's dbt project name.
 _PACKAGE = "etl_session"
 #: DuckDB credentials that change what a connection sees or can do: no plan with any of them.
@@ -135,6 +146,7 @@ def key(
     parts = [
         VERSION,
         os.getcwd(),
+        str(Path.home()),  # ~/.dbt/profiles.yml, ~ in paths
         str(Path(project_dir).expanduser().resolve()),
         str(Path(profiles_dir).expanduser().resolve()) if profiles_dir is not None else None,
         target,
@@ -224,9 +236,10 @@ def _value(connection: Any, sql: str) -> str:
 
 
 def fingerprint(plan: Mapping[str, Any], environ: Mapping[str, str]) -> str:
-    """A hash of the files under the plan's dirs, of its files, and of the variables dbt may
-    read (but the password's: a wrong one is a refused login, which falls back to dbt)."""
-    return _hash(_entries(plan["dirs"], plan["files"]), environ, plan["env_names"], plan)
+    """A hash of the files under the plan's dirs, of its files, of the names in its listings
+    (the packages folders: dbt loads every package there), and of the variables dbt may read
+    (but the password's: a wrong one is a refused login, which falls back to dbt)."""
+    return _hash(_entries(plan), environ, plan["env_names"], plan)
 
 
 def _hash(
@@ -237,19 +250,29 @@ def _hash(
 ) -> str:
     names = set(env_names) | {name for name in environ if name.startswith(_PREFIXES)}
     names.discard(str((plan.get("password") or {}).get("env")))
+    # dbt allows secrets only in profiles.yml and packages.yml: the password (left out above)
+    # and what installs packages, whose files are in the fingerprint. No plan is kept when
+    # another field of the profile reads one (_describe).
+    names = {name for name in names if not name.startswith(_SECRET)}
     variables = [[name, environ.get(name)] for name in sorted(names)]
     text = json.dumps([entries, variables], separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _entries(dirs: Iterable[str], files: Iterable[str]) -> list[list[Any]]:
-    """[path, modification time (ns), size] of every file under `dirs` (dbt follows links),
-    sorted; [path, None, None] for what does not exist."""
+def _entries(plan: Mapping[str, Any]) -> list[list[Any]]:
+    """[path, modification time (ns), size] of every file under the plan's `dirs` (dbt
+    follows links) and of its `files`, sorted, [path, None, None] for what does not exist; and
+    [folder, names, None] for each of its `listings`."""
     found: list[list[Any]] = []
-    for path in sorted(set(files)):
+    for path in sorted(set(plan["files"])):
         found.append(_entry(path))
-    for folder in sorted(set(dirs)):
+    for folder in sorted(set(plan["dirs"])):
         _walk(folder, found, set())
+    for folder in sorted(set(plan.get("listings") or ())):
+        try:
+            found.append([folder, sorted(os.listdir(folder)), None])
+        except OSError:
+            found.append([folder, None, None])
     return found
 
 
@@ -314,12 +337,22 @@ def keep(name: str, capture: Capture | None) -> bool:
         return False
     try:
         plan = dict(capture.described)
-        entries = _entries(plan["dirs"], plan["files"])
+        entries = _entries(plan)
         settled = (capture.started - SETTLED_SECONDS) * 1e9
-        if any(mtime is not None and mtime >= settled for _path, mtime, _size in entries):
+        files = [(path, mtime) for path, mtime, size in entries if isinstance(mtime, int)]
+        if any(mtime >= settled for _path, mtime in files):
             return False
-        read = [path for path, mtime, _size in entries if mtime is not None]
-        env_names = _env_names([path for path in read if path != plan["profiles"]], plan)
+        read = _texts([path for path, _mtime in files if path != plan["profiles"]], plan)
+        if read is None:
+            return False
+        internal = [Path(folder) for folder in plan.get("internal_dirs") or ()]
+        if any(model.get("begin") is not None for model in plan["answer"]["models"]) and any(
+            _CLOCK.search(text)
+            for path, text in read
+            if not any(Path(path).is_relative_to(folder) for folder in internal)
+        ):
+            return False  # an etl_period_begin may follow the clock
+        env_names = _env_names([text for _path, text in read], plan)
         if env_names is None:
             return False
         plan["env_names"] = sorted(env_names)
@@ -340,26 +373,37 @@ def keep(name: str, capture: Capture | None) -> bool:
 
 
 def _prune(folder: Path, now: float) -> None:
+    """Remove plans unused for UNUSED_DAYS, and only plans: the folder may be one a user named."""
     for path in folder.iterdir():
+        if not _PLAN_FILE.match(path.name):
+            continue
         with contextlib.suppress(OSError):
             if now - path.stat().st_mtime > UNUSED_DAYS * 86400:
                 path.unlink()
 
 
-def _env_names(paths: Iterable[str], plan: Mapping[str, Any]) -> set[str] | None:
-    """The variables these files and profiles.yml read with env_var('NAME') (but the
-    password's); None when one names a variable otherwise."""
-    texts: list[str] = []
-    own = plan.get("package_root")
+def _texts(paths: Iterable[str], plan: Mapping[str, Any]) -> list[tuple[str, str]] | None:
+    """(path, text) of each file dbt may render (but the package's own: it reads ETL_SESSION_*
+    variables only, always in the fingerprint, and the clock only at run time); None when one
+    cannot be read."""
+    texts: list[tuple[str, str]] = []
+    own = [Path(folder) for folder in plan.get("package_dirs") or ()]
     for path in paths:
         if Path(path).suffix.lower() not in _TEXT_SUFFIXES:
             continue
-        if own and Path(path).is_relative_to(own):
-            continue  # the package reads ETL_SESSION_* only (_PREFIXES)
+        if any(Path(path).is_relative_to(folder) for folder in own):
+            continue
         try:
-            texts.append(Path(path).read_text(encoding="utf-8", errors="replace"))
+            texts.append((path, Path(path).read_text(encoding="utf-8", errors="replace")))
         except OSError:
             return None
+    return texts
+
+
+def _env_names(texts: list[str], plan: Mapping[str, Any]) -> set[str] | None:
+    """The variables these texts and profiles.yml read with env_var('NAME') (but the
+    password's); None when one names a variable otherwise."""
+    texts = list(texts)
     try:
         profiles = yaml.safe_load(Path(plan["profiles"]).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
@@ -407,7 +451,9 @@ def _describe(announced: Mapping[str, Any]) -> dict[str, Any] | None:
     credentials = config.credentials
     kind = adapter.type()
     flags = get_flags()  # type: ignore[no-untyped-call]
-    profiles = str(Path(flags.PROFILES_DIR).expanduser().resolve() / "profiles.yml")
+    profiles = os.path.join(os.path.abspath(os.path.expanduser(flags.PROFILES_DIR)), "profiles.yml")
+    if _secret_outside_password(profiles, config.profile_name, config.target_name):
+        return None
     password: dict[str, Any] | None = None
     if kind == "duckdb":
         connect = _duckdb_connect(credentials)
@@ -423,15 +469,29 @@ def _describe(announced: Mapping[str, Any]) -> dict[str, Any] | None:
     if connect is None:
         return None
     dirs: list[str] = []
-    files: list[str] = [profiles]
-    package_root = None
+    # dbt's default profiles.yml is the working folder's when there is one, else ~/.dbt's.
+    home = os.path.join(os.path.expanduser("~"), ".dbt", "profiles.yml")
+    files: list[str] = [profiles, os.path.join(os.getcwd(), "profiles.yml"), home]
+    package_dirs: list[str] = []
+    internal_dirs: list[str] = []
+    from dbt.adapters.factory import get_include_paths
+
+    internal = {os.path.abspath(path) for path in get_include_paths(kind)}
     for name, project in config.load_dependencies().items():
-        root = Path(project.project_root).resolve()
+        # Not resolved: a package installed as a link (`local:`) is gone with its link.
+        root = Path(os.path.abspath(project.project_root))
+        found = [
+            str(root / relative)
+            for attribute in _RESOURCE_PATHS
+            for relative in getattr(project, attribute, None) or ()
+        ]
+        dirs += found
         if name == _PACKAGE:
-            package_root = str(root)
-        for attribute in _RESOURCE_PATHS:
-            dirs += [str(root / relative) for relative in getattr(project, attribute, None) or ()]
+            package_dirs = found
+        if os.path.abspath(project.project_root) in internal:
+            internal_dirs += found  # dbt's own macros read the clock at run time only
         files += [str(root / name) for name in _TOP_FILES]
+    listings = [os.path.join(os.path.abspath(config.project_root), config.packages_install_path)]
     plan_statements = announced["plan"]
     return {
         "version": VERSION,
@@ -441,8 +501,10 @@ def _describe(announced: Mapping[str, Any]) -> dict[str, Any] | None:
         "profiles": profiles,
         "profile": config.profile_name,
         "output": config.target_name,
-        "package_root": package_root,
+        "package_dirs": sorted(set(package_dirs)),
+        "internal_dirs": sorted(set(internal_dirs)),
         "dirs": sorted(set(dirs)),
+        "listings": listings,
         "files": sorted(set(files)),
         "statements": {
             "owners": str(plan_statements["owners"]),
@@ -474,7 +536,7 @@ def _postgres_connect(credentials: Any) -> dict[str, Any] | None:
         "user": credentials.user,
         "host": credentials.host,
         "port": credentials.port,
-        "connect_timeout": credentials.connect_timeout,
+        "connect_timeout": min(credentials.connect_timeout or CONNECT_TIMEOUT, CONNECT_TIMEOUT),
     }
     if credentials.keepalives_idle:
         settings["keepalives_idle"] = credentials.keepalives_idle
@@ -490,6 +552,17 @@ def _output(profiles: str, profile: str, output: str) -> Mapping[str, Any]:
     if not isinstance(found, dict):
         raise ValueError(f"{profile}.outputs.{output} is not a mapping")
     return found
+
+
+def _secret_outside_password(profiles: str, profile: str, output: str) -> bool:
+    """Whether a field of the target other than the password reads a DBT_ENV_SECRET variable
+    (or cannot be read): its value would be stored in the plan."""
+    try:
+        raw = _output(profiles, profile, output)
+    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError):
+        return True
+    fields = {key: value for key, value in raw.items() if key not in ("password", "pass")}
+    return any(_SECRET in text for text in _strings(fields))
 
 
 def _password_source(profiles: str, profile: str, output: str) -> dict[str, Any] | None:
