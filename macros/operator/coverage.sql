@@ -23,21 +23,19 @@
     {%- set statements = none -%}
     {%- if table is not none -%}
         {%- set swept = etl_session._sweep_dead_sessions(table) if sweep else [] -%}
-        {%- set found = etl_session._execute(etl_session.get_coverage_sessions_sql(table, source, target.name)) -%}
-        {%- set loads = found.rows[0][0] if found.rows | length and found.rows[0][0] is not none else '' -%}
         {%- set results = etl_session._results_relation() -%}
+        {%- set sessions_sql = etl_session.get_coverage_sessions_sql(table, source, target.name) -%}
+        {%- set results_sql = etl_session.get_coverage_results_sql(table, results, source, target.name,
+            models | map(attribute='unique_id') | list) if models else none -%}
+        {%- set found = etl_session._execute(sessions_sql) -%}
+        {%- set loads = found.rows[0][0] if found.rows | length and found.rows[0][0] is not none else '' -%}
         {%- if models and adapter.get_relation(results.database, results.schema, results.identifier) -%}
-            {%- set node_ids = models | map(attribute='unique_id') | list -%}
-            {%- set found = etl_session._execute(etl_session.get_coverage_results_sql(table, results, source, target.name, node_ids)) -%}
+            {%- set found = etl_session._execute(results_sql) -%}
             {%- set outcomes = found.rows[0][0] if found.rows | length and found.rows[0][0] is not none else '' -%}
         {%- endif -%}
         {%- if plan -%}
-            {%- set results = etl_session._results_relation() -%}
-            {%- set statements = {
-                'owners': etl_session.get_session_owners_sql(table),
-                'sessions': etl_session.get_coverage_sessions_sql(table, source, target.name),
-                'results': etl_session.get_coverage_results_sql(table, results, source, target.name,
-                    models | map(attribute='unique_id') | list) if models else none} -%}
+            {%- set statements = {'owners': etl_session.get_session_owners_sql(table),
+                'sessions': sessions_sql, 'results': results_sql} -%}
         {%- endif -%}
     {%- endif -%}
     {%- set answer = {'source': source, 'target': target.name,

@@ -56,7 +56,6 @@ from etl_session import _jinja_cache
 VERSION = 1
 #: The cache folder (`off` switches the fast path off).
 ENV_VAR = "ETL_SESSION_COVERAGE_CACHE"
-_OFF = {"0", "off", "false", "no"}
 #: Plans unused this long are removed when a plan is written.
 UNUSED_DAYS = 30
 #: A file modified this close to the start of dbt's run may have changed after dbt read it.
@@ -103,6 +102,8 @@ _ENV_PASSWORD = re.compile(
 #: ETL_SESSION_* settings by names they build, in its own files only).
 _PREFIXES = ("DBT_", "ETL_SESSION_")
 _SECRET = "DBT_ENV_SECRET"
+#: The password's keys in a profile's target (dbt-postgres accepts both).
+_PASSWORD_KEYS = ("password", "pass")
 #: The package's dbt project name.
 _PACKAGE = "etl_session"
 #: DuckDB credentials that change what a connection sees or can do: no plan with any of them.
@@ -125,13 +126,7 @@ _DUCKDB_EXTRAS = (
 def directory() -> Path | None:
     """The folder of plans: $ETL_SESSION_COVERAGE_CACHE, else $XDG_CACHE_HOME/etl-session/coverage,
     else ~/.cache/etl-session/coverage; None when switched off."""
-    setting = os.environ.get(ENV_VAR, "").strip()
-    if setting.lower() in _OFF:
-        return None
-    if setting:
-        return Path(setting).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
-    return Path(base) / "etl-session" / "coverage"
+    return _jinja_cache.cache_folder(ENV_VAR, "coverage")
 
 
 def key(
@@ -408,17 +403,8 @@ def _env_names(texts: list[str], plan: Mapping[str, Any]) -> set[str] | None:
         profiles = yaml.safe_load(Path(plan["profiles"]).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return None
-    if plan.get("password") is not None:
-        output = profiles[plan["profile"]]["outputs"][plan["output"]]
-        output = {k: v for k, v in output.items() if k not in ("password", "pass")}
-        profiles = {
-            **profiles,
-            plan["profile"]: {
-                **profiles[plan["profile"]],
-                "outputs": {**profiles[plan["profile"]]["outputs"], plan["output"]: output},
-            },
-        }
-    texts += _strings(profiles)
+    target = profiles[plan["profile"]]["outputs"][plan["output"]] if plan.get("password") else None
+    texts += _strings(profiles, password_of=target)
     names: set[str] = set()
     for text in texts:
         named = [match.group(2) for match in _ENV_NAMED.finditer(text)]
@@ -428,20 +414,27 @@ def _env_names(texts: list[str], plan: Mapping[str, Any]) -> set[str] | None:
     return names
 
 
-def _strings(value: Any) -> list[str]:
-    """Every text in a YAML document (dbt renders values, not keys)."""
+def _strings(value: Any, password_of: Any = None) -> list[str]:
+    """Every text in a YAML document (dbt renders values, not keys), but the password of the
+    mapping `password_of`."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        return [text for item in value.values() for text in _strings(item)]
+        return [
+            text
+            for key, item in value.items()
+            if value is not password_of or key not in _PASSWORD_KEYS
+            for text in _strings(item, password_of)
+        ]
     if isinstance(value, list):
-        return [text for item in value for text in _strings(item)]
+        return [text for item in value for text in _strings(item, password_of)]
     return []
 
 
 def _describe(announced: Mapping[str, Any]) -> dict[str, Any] | None:
     """The plan of the coverage run in progress, from dbt's adapter; None when the connection
     cannot be made without dbt the way dbt makes it."""
+    from dbt.adapters.factory import get_include_paths
     from dbt.flags import get_flags
 
     from etl_session.dbt_invoke import _current_adapter
@@ -474,8 +467,6 @@ def _describe(announced: Mapping[str, Any]) -> dict[str, Any] | None:
     files: list[str] = [profiles, os.path.join(os.getcwd(), "profiles.yml"), home]
     package_dirs: list[str] = []
     internal_dirs: list[str] = []
-    from dbt.adapters.factory import get_include_paths
-
     internal = {os.path.abspath(path) for path in get_include_paths(kind)}
     for name, project in config.load_dependencies().items():
         # Not resolved: a package installed as a link (`local:`) is gone with its link.
@@ -561,8 +552,7 @@ def _secret_outside_password(profiles: str, profile: str, output: str) -> bool:
         raw = _output(profiles, profile, output)
     except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError):
         return True
-    fields = {key: value for key, value in raw.items() if key not in ("password", "pass")}
-    return any(_SECRET in text for text in _strings(fields))
+    return any(_SECRET in text for text in _strings(raw, password_of=raw))
 
 
 def _password_source(profiles: str, profile: str, output: str) -> dict[str, Any] | None:
@@ -572,7 +562,7 @@ def _password_source(profiles: str, profile: str, output: str) -> dict[str, Any]
         raw = _output(profiles, profile, output)
     except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError):
         return None
-    value = raw.get("password", raw.get("pass"))
+    value = next((raw[key] for key in _PASSWORD_KEYS if key in raw), None)
     if not isinstance(value, str):
         return None
     if "{{" not in value and "{%" not in value and "{#" not in value:
@@ -586,7 +576,7 @@ def _password_source(profiles: str, profile: str, output: str) -> dict[str, Any]
 def _password(source: Mapping[str, Any], profiles: str, profile: str, output: str) -> str:
     if source.get("literal"):
         raw = _output(profiles, profile, output)
-        return str(raw.get("password", raw.get("pass")))
+        return str(next(raw[key] for key in _PASSWORD_KEYS if key in raw))
     value = os.environ.get(str(source["env"]), source.get("default"))
     if value is None:
         raise KeyError(source["env"])

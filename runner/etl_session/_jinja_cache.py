@@ -45,13 +45,19 @@ _state: dict[str, Any] = {"installed": None, "hits": 0, "misses": 0, "pruned": 0
 
 def cache_directory() -> Path | None:
     """Where compiled templates are kept, or None when the cache is switched off."""
-    setting = os.environ.get(ENV_VAR, "").strip()
+    return cache_folder(ENV_VAR, "jinja")
+
+
+def cache_folder(variable: str, name: str) -> Path | None:
+    """$`variable` when set (None when it says off), else $XDG_CACHE_HOME/etl-session/`name`,
+    else ~/.cache/etl-session/`name`: where one of etl-session's caches lives."""
+    setting = os.environ.get(variable, "").strip()
     if setting.lower() in _OFF:
         return None
     if setting:
         return Path(setting).expanduser()
     base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
-    return Path(base) / "etl-session" / "jinja"
+    return Path(base) / "etl-session" / name
 
 
 def stats() -> dict[str, Any]:
